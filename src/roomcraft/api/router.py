@@ -1,0 +1,10 @@
+"""`/api/v1`: every domain's API routes under one prefix."""
+
+from fastapi import APIRouter
+
+from roomcraft.auth.routes import router as auth_router
+from roomcraft.users.routes import router as users_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router)
+api_router.include_router(users_router)
