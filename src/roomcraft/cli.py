@@ -1,6 +1,8 @@
 """`roomcraft`: serve, migrate, and administer."""
 
 import asyncio
+import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -68,6 +70,9 @@ def serve(
         log.info("db.migrated", applied=applied)
         web = create_app(settings.model_copy(update={"database_url": url}))
         log.info("app.listening", url=f"http://{host}:{port}")
+        # uvicorn re-raises SIGTERM once it has shut down; exit normally instead, so the
+        # embedded server is stopped on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(web, host=host, port=port, log_config=None, proxy_headers=True)
 
 

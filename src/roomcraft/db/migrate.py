@@ -17,8 +17,11 @@ def _yoyo_url(url: str) -> str:
 def apply_migrations(url: str) -> list[str]:
     """Apply every pending migration, under yoyo's lock; returns the ids applied."""
     backend = get_backend(_yoyo_url(url))
-    migrations = read_migrations(str(MIGRATIONS_DIR))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
+    try:
+        migrations = read_migrations(str(MIGRATIONS_DIR))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+    finally:
+        backend.connection.close()
     return [migration.id for migration in pending]
