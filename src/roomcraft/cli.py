@@ -59,6 +59,7 @@ def _run_with_pool(url: str, work: Callable[[Pool], Awaitable[T]]) -> T:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Create the demo account first.")] = False,
 ) -> None:
     """Run the web app (with the embedded PostgreSQL unless DATABASE_URL is set)."""
     from roomcraft.main import create_app
@@ -68,6 +69,9 @@ def serve(
     with database(settings) as url:
         applied = apply_migrations(url)
         log.info("db.migrated", applied=applied)
+        if demo:
+            _run_with_pool(url, _ensure_demo_account(settings))
+            log.info("demo.account", email=DEMO_EMAIL, password=DEMO_PASSWORD)
         web = create_app(settings.model_copy(update={"database_url": url}))
         log.info("app.listening", url=f"http://{host}:{port}")
         # uvicorn re-raises SIGTERM once it has shut down; exit normally instead, so the
@@ -108,14 +112,10 @@ def grant_admin(email: str) -> None:
     typer.echo(f"{email} is now an administrator.")
 
 
-@app.command()
-def demo() -> None:
-    """Create the demo account (idempotent) so a fresh install has someone to sign in as."""
+def _ensure_demo_account(settings: Settings) -> Callable[[Pool], Awaitable[None]]:
     from roomcraft.auth import service as auth_service
     from roomcraft.auth.passwords import Passwords
 
-    settings = Settings()
-    app_logging.configure("WARNING")
     passwords = Passwords.from_settings(settings)
 
     async def work(pool: Pool) -> None:
@@ -124,7 +124,15 @@ def demo() -> None:
                 conn, passwords, email=DEMO_EMAIL, password=DEMO_PASSWORD
             )
 
+    return work
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo account (idempotent) so a fresh install has someone to sign in as."""
+    settings = Settings()
+    app_logging.configure("WARNING")
     with database(settings) as url:
         apply_migrations(url)
-        _run_with_pool(url, work)
+        _run_with_pool(url, _ensure_demo_account(settings))
     typer.echo(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}")
