@@ -5,12 +5,12 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from roomcraft.config import Settings
 from roomcraft.main import create_app
@@ -55,37 +55,39 @@ def live_server(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+async def browser() -> AsyncIterator[Browser]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.fail("Chromium is missing: the README's test command installs Debian's chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
-        chromium.close()
+        await chromium.close()
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: str, pool: object) -> Iterator[Page]:
+async def page(browser: Browser, live_server: str, pool: object) -> AsyncIterator[Page]:
     """A fresh browser context (no cookies, light colour scheme) on the live server.
 
     It depends on `pool` so that the database is emptied after the test like any other.
     """
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
+    context = await browser.new_context(
+        base_url=live_server, viewport={"width": 1280, "height": 860}, color_scheme="light"
+    )
     context.set_default_timeout(10_000)
-    tab = context.new_page()
+    tab = await context.new_page()
     yield tab
-    context.close()
+    await context.close()
 
 
 @pytest.fixture
-def screenshot(output_dir: Path, page: Page) -> Callable[[str], Path]:
+def screenshot(output_dir: Path, page: Page) -> Callable[[str], Awaitable[Path]]:
     """Keep a full-page screenshot under test-output/screenshots/NAME.png."""
     folder = output_dir / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(name: str) -> Path:
+    async def take(name: str) -> Path:
         path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        await page.screenshot(path=str(path), full_page=True)
         return path
 
     return take

@@ -16,7 +16,6 @@ from roomcraft.config import Settings
 from roomcraft.db.pool import Pool, open_pool
 from roomcraft.web.routes import app as app_pages
 from roomcraft.web.routes import auth as auth_pages
-from roomcraft.web.routes import google as google_pages
 from roomcraft.web.routes import public as public_pages
 from roomcraft.web.templating import STATIC_DIR, Templates
 
@@ -82,6 +81,9 @@ def create_app(settings: Settings | None = None, *, pool: Pool | None = None) ->
             https_only=settings.secure_cookies,
             max_age=600,
         )
+        # Imported only when configured: Authlib is a heavy import that most installs never use.
+        from roomcraft.web.routes import google as google_pages
+
         app.include_router(google_pages.build_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
