@@ -66,6 +66,21 @@ class RateLimit(BaseModel):
     window_seconds: int = Field(ge=1)
 
 
+class StorageSettings(BaseModel):
+    """Where files live: a local directory by default, or any S3-compatible service."""
+
+    backend: str = Field(default="local", pattern="^(local|s3)$")
+    s3_endpoint: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    public_bucket: str = "roomcraft-public"
+    private_bucket: str = "roomcraft-private"
+    # Public files behind a CDN or the bucket's own website; unset: the S3 endpoint's URL.
+    public_base_url: str | None = None
+    signed_url_seconds: int = Field(default=600, ge=30, le=7 * 86400)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -105,6 +120,36 @@ class Settings(BaseSettings):
     )
 
     plans: list[Plan] = Field(default=DEFAULT_PLANS, alias="ROOMCRAFT_PLANS")
+
+    storage: StorageSettings = Field(default_factory=StorageSettings, alias="ROOMCRAFT_STORAGE")
+    upload_max_bytes: int = Field(default=15 * 1024 * 1024, alias="ROOMCRAFT_UPLOAD_MAX_BYTES")
+    # Decompression-bomb guard: images above this many pixels are refused before decoding.
+    image_max_pixels: int = Field(default=50_000_000, alias="ROOMCRAFT_IMAGE_MAX_PIXELS")
+    image_max_side: int = Field(default=2048, alias="ROOMCRAFT_IMAGE_MAX_SIDE")
+
+    provider: str = Field(default="local", alias="ROOMCRAFT_PROVIDER")
+    replicate_api_token: SecretStr | None = Field(default=None, alias="REPLICATE_API_TOKEN")
+    replicate_api_base: str = Field(
+        default="https://api.replicate.com/v1", alias="REPLICATE_API_BASE"
+    )
+    replicate_webhook_secret: SecretStr | None = Field(
+        default=None, alias="REPLICATE_WEBHOOK_SECRET"
+    )
+    # Hosts provider outputs may be downloaded from (no SSRF); suffix match on the hostname.
+    output_hosts: list[str] = Field(
+        default=["replicate.delivery", "replicate.com"], alias="ROOMCRAFT_OUTPUT_HOSTS"
+    )
+    output_max_bytes: int = Field(default=30 * 1024 * 1024, alias="ROOMCRAFT_OUTPUT_MAX_BYTES")
+    models: dict[str, str] = Field(
+        default={
+            "redesign": "google/nano-banana",
+            "staging": "google/nano-banana",
+            "compose": "google/nano-banana",
+            "imagine": "openai/gpt-image-1",
+        },
+        alias="ROOMCRAFT_MODELS",
+    )
+    stuck_after_seconds: int = Field(default=600, alias="ROOMCRAFT_STUCK_AFTER_SECONDS")
 
     @property
     def is_development(self) -> bool:

@@ -129,6 +129,17 @@ async def execute_as_user(
         return cur.rowcount
 
 
+async def execute_as(
+    pool: Pool, user_id: UUID | None, query: str | sql.Composed, params: object = None
+) -> int:
+    """Run one statement acting for `user_id`, or as an anonymous visitor when it is None."""
+    if user_id is not None:
+        return await execute_as_user(pool, user_id, query, params)
+    async with as_anon(pool) as conn:
+        cur = await conn.execute(query, params)  # type: ignore[arg-type]
+        return cur.rowcount
+
+
 async def fetch_as_service(
     pool: Pool, query: str | sql.Composed, params: object = None
 ) -> list[Row]:
@@ -939,12 +950,9 @@ class TestCommunity:
             await snapshot(pool, "public.community_collections"),
             await snapshot(pool, "public.community_items"),
         ]
+        user_id = None if role == "anon" else world.b.owner_id
         with pytest.raises(errors.InsufficientPrivilege, match=PERMISSION_DENIED):
-            if role == "anon":
-                async with as_anon(pool) as conn:
-                    await conn.execute(query, params)
-            else:
-                await execute_as_user(pool, world.b.owner_id, query, params)
+            await execute_as(pool, user_id, query, params)
         assert [
             await snapshot(pool, "public.community_collections"),
             await snapshot(pool, "public.community_items"),
