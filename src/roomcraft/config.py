@@ -127,7 +127,10 @@ class Settings(BaseSettings):
     image_max_pixels: int = Field(default=50_000_000, alias="ROOMCRAFT_IMAGE_MAX_PIXELS")
     image_max_side: int = Field(default=2048, alias="ROOMCRAFT_IMAGE_MAX_SIDE")
 
+    # Room types, styles and generation defaults; a YAML file replaces the built-in presets.
+    presets_file: Path | None = Field(default=None, alias="ROOMCRAFT_PRESETS_FILE")
     provider: str = Field(default="local", alias="ROOMCRAFT_PROVIDER")
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     replicate_api_token: SecretStr | None = Field(default=None, alias="REPLICATE_API_TOKEN")
     replicate_api_base: str = Field(
         default="https://api.replicate.com/v1", alias="REPLICATE_API_BASE"
