@@ -40,7 +40,7 @@ def live_server(settings: Settings) -> Iterator[str]:
     """The base URL of the app served for real, on the test database."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    app = create_app(settings.model_copy(update={"public_base_url": base_url}))
+    app = create_app(settings.model_copy(update={"public_base_url": base_url}), worker=True)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

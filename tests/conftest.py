@@ -14,6 +14,7 @@ from roomcraft.db import embedded
 from roomcraft.db.migrate import apply_migrations
 from roomcraft.db.pool import Pool, open_pool
 from roomcraft.main import create_app
+from roomcraft.runtime import Runtime, open_runtime
 from tests.factories import Account, create_user, sign_in
 
 pytest_plugins = ["tests.browser"]
@@ -66,8 +67,15 @@ async def pool(session_pool: Pool) -> AsyncIterator[Pool]:
 
 
 @pytest.fixture
-def app(settings: Settings, pool: Pool) -> FastAPI:
-    return create_app(settings, pool=pool)
+async def runtime(settings: Settings, pool: Pool) -> AsyncIterator[Runtime]:
+    """What the app and the worker share: storage, providers, presets, the queue."""
+    async with open_runtime(settings, pool) as opened:
+        yield opened
+
+
+@pytest.fixture
+def app(settings: Settings, runtime: Runtime) -> FastAPI:
+    return create_app(settings, runtime=runtime)
 
 
 @pytest.fixture

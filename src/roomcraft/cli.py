@@ -46,7 +46,7 @@ def database(settings: Settings) -> Iterator[str]:
 
 def _run_with_pool(url: str, work: Callable[[Pool], Awaitable[T]]) -> T:
     async def main() -> T:
-        pool = await open_pool(url, min_size=1, max_size=2)
+        pool = await open_pool(url, min_size=1, max_size=4)
         try:
             return await work(pool)
         finally:
@@ -72,12 +72,33 @@ def serve(
         if demo:
             _run_with_pool(url, _ensure_demo_account(settings))
             log.info("demo.account", email=DEMO_EMAIL, password=DEMO_PASSWORD)
-        web = create_app(settings.model_copy(update={"database_url": url}))
+        web = create_app(settings.model_copy(update={"database_url": url}), worker=True)
         log.info("app.listening", url=f"http://{host}:{port}")
         # uvicorn re-raises SIGTERM once it has shut down; exit normally instead, so the
         # embedded server is stopped on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(web, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once.")] = 4,
+) -> None:
+    """Run the task queue's worker alone (more of them scale generation out)."""
+    from roomcraft.runtime import open_runtime
+    from roomcraft.worker.run import run_worker
+
+    settings = Settings()
+    app_logging.configure(settings.log_level)
+
+    async def work(pool: Pool) -> None:
+        async with open_runtime(settings.model_copy(update={"database_url": url}), pool) as rt:
+            await run_worker(rt, concurrency=concurrency, signals=True)
+
+    with database(settings) as url:
+        apply_migrations(url)
+        log.info("worker.started", concurrency=concurrency)
+        _run_with_pool(url, work)
 
 
 @app.command()

@@ -163,6 +163,11 @@ class Settings(BaseSettings):
         return self.env is Environment.production
 
     @property
+    def receives_webhooks(self) -> bool:
+        """Providers can call us back only at an address that was configured on purpose."""
+        return "public_base_url" in self.model_fields_set
+
+    @property
     def google_enabled(self) -> bool:
         return bool(self.google_client_id and self.google_client_secret)
 

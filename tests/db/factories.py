@@ -7,7 +7,7 @@ Each factory takes a service-role connection and returns the key of the row it m
 import itertools
 import secrets
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from roomcraft.db.pool import Pool
 from roomcraft.db.session import Conn, as_service
@@ -50,6 +50,21 @@ class Holdings:
         }
         return set(owned[table])
 
+    def ids(self) -> set[UUID]:
+        """Every id this user's rows carry, the user's own included."""
+        return {
+            self.owner_id,
+            self.upload_id,
+            self.job_id,
+            self.prediction_id,
+            self.render_id,
+            *self.variant_ids,
+            self.favorites_id,
+            self.collection_id,
+            self.ledger_entry_id,
+            self.api_token_id,
+        }
+
 
 @dataclass(frozen=True)
 class World:
@@ -77,7 +92,7 @@ async def insert_upload(conn: Conn, *, owner_id: UUID) -> UUID:
         """,
         {
             "owner_id": owner_id,
-            "path": f"uploads/{owner_id}/{next(_sequence)}.jpg",
+            "path": f"{owner_id}/inputs/{uuid4()}.jpg",
             "sha256": secrets.token_hex(32),
         },
     )
@@ -137,7 +152,7 @@ async def insert_variant(conn: Conn, *, owner_id: UUID, render_id: UUID, idx: in
             "render_id": render_id,
             "owner_id": owner_id,
             "idx": idx,
-            "path": f"renders/{render_id}/{idx}.webp",
+            "path": f"public/renders/{render_id}/{idx}.jpg",
         },
     )
 
@@ -223,7 +238,7 @@ async def insert_community_item(
             "collection_id": collection_id,
             "url": external_image_url,
             "render_id": render_id,
-            "image_path": f"community/{next(_sequence)}.webp",
+            "image_path": f"public/community/{uuid4()}.jpg",
         },
     )
 

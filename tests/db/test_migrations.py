@@ -4,6 +4,8 @@ in Supabase's initPlan form, for roles that are what they claim to be."""
 import re
 from typing import Any
 
+from yoyo import read_migrations
+
 from roomcraft.db.migrate import MIGRATIONS_DIR, apply_migrations
 from roomcraft.db.pool import Pool
 
@@ -37,6 +39,14 @@ select n.nspname || '.' || c.relname as name, c.relrowsecurity
  where n.nspname in ('public', 'auth') and c.relkind in ('r', 'p')
 """
 
+# Tables and sequences the libraries (yoyo, procrastinate) own: reachable by none of the app roles.
+_LIBRARY_RELATIONS = """
+select n.nspname || '.' || c.relname as name
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = 'public' and c.relkind in ('r', 'p', 'S')
+   and (c.relname like '%yoyo%' or starts_with(c.relname, 'procrastinate_'))
+"""
+
 
 async def fetch(pool: Pool, query: str) -> list[dict[str, Any]]:
     async with pool.connection() as conn:
@@ -44,7 +54,8 @@ async def fetch(pool: Pool, query: str) -> list[dict[str, Any]]:
         return await cur.fetchall()
 
 
-def is_yoyo(table: str) -> bool:
+def is_library_table(table: str) -> bool:
+    """yoyo's bookkeeping, which no app role can reach (tested below)."""
     return "yoyo" in table
 
 
@@ -54,28 +65,50 @@ class TestApplyMigrations:
 
     async def test_every_migration_file_is_recorded_as_applied(self, pool: Pool) -> None:
         rows = await fetch(pool, "select migration_id from public._yoyo_migration")
-        files = {path.stem for path in MIGRATIONS_DIR.glob("*.sql")}
-        assert {row["migration_id"] for row in rows} == files
-        assert len(files) >= 6
+        migrations = {migration.id for migration in read_migrations(str(MIGRATIONS_DIR))}
+        assert {row["migration_id"] for row in rows} == migrations
+        assert len(migrations) >= 6
 
 
 class TestRowLevelSecurity:
     async def test_every_table_has_row_level_security_enabled(self, pool: Pool) -> None:
-        tables = [row for row in await fetch(pool, _TABLES) if not is_yoyo(row["name"])]
+        tables = [row for row in await fetch(pool, _TABLES) if not is_library_table(row["name"])]
         assert {row["name"] for row in tables} >= EXPECTED_TABLES
         assert [row["name"] for row in tables if not row["relrowsecurity"]] == []
 
-    async def test_yoyo_tables_are_out_of_reach_of_the_app_roles(self, pool: Pool) -> None:
-        yoyo_tables = [row["name"] for row in await fetch(pool, _TABLES) if is_yoyo(row["name"])]
-        assert yoyo_tables
+    async def test_every_table_an_app_role_can_touch_has_row_level_security(
+        self, pool: Pool
+    ) -> None:
+        rows = await fetch(
+            pool,
+            """
+            select n.nspname || '.' || c.relname as name, role
+              from pg_class c
+              join pg_namespace n on n.oid = c.relnamespace
+             cross join unnest(array['anon', 'authenticated']) role
+             where n.nspname in ('public', 'auth') and c.relkind in ('r', 'p')
+               and not c.relrowsecurity
+               and (has_any_column_privilege(role, c.oid, 'select, insert, update, references')
+                    or has_table_privilege(role, c.oid, 'delete, truncate'))
+            """,
+        )
+        assert rows == []
+
+    async def test_library_tables_are_out_of_reach_of_the_app_roles(self, pool: Pool) -> None:
+        relations = [row["name"] for row in await fetch(pool, _LIBRARY_RELATIONS)]
+        assert any("yoyo" in name for name in relations)
         async with pool.connection() as conn:
             cur = await conn.execute(
                 """
-                select role, t as "table"
-                  from unnest(%s::text[]) t, unnest(%s::text[]) role
-                 where has_table_privilege(role, t, 'select, insert, update, delete, truncate')
+                select role, r as relation
+                  from unnest(%s::text[]) r, unnest(%s::text[]) role
+                 where case when (select relkind from pg_class where oid = r::regclass) = 'S'
+                            then has_sequence_privilege(role, r, 'usage, select, update')
+                            else has_any_column_privilege(role, r, 'select, insert, update')
+                                 or has_table_privilege(role, r, 'delete, truncate')
+                       end
                 """,
-                (yoyo_tables, list(APP_ROLES)),
+                (relations, ["anon", "authenticated"]),
             )
             reachable = await cur.fetchall()
         assert reachable == []
@@ -159,3 +192,25 @@ class TestRoles:
             """,
         )
         assert {row["role"]: row["member"] for row in rows} == dict.fromkeys(APP_ROLES, True)
+
+
+class TestFunctions:
+    async def test_security_definer_functions_pin_their_search_path(self, pool: Pool) -> None:
+        rows = await fetch(
+            pool,
+            """
+            select n.nspname || '.' || p.proname as name, coalesce(p.proconfig, '{}') as config
+              from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname in ('public', 'auth') and p.prosecdef
+            """,
+        )
+        assert {row["name"] for row in rows} >= {
+            "auth.create_profile_for_user",
+            "public.create_default_favorites",
+        }
+        unpinned = [
+            row["name"]
+            for row in rows
+            if not any(setting.startswith("search_path=") for setting in row["config"])
+        ]
+        assert unpinned == []

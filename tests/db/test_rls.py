@@ -3,7 +3,7 @@ role switch of each unit of work (`as_user`, `as_anon`) keeps one user's rows fr
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from psycopg import errors, sql
@@ -11,7 +11,6 @@ from psycopg import errors, sql
 from roomcraft.db.pool import Pool
 from roomcraft.db.session import as_anon, as_service, as_user
 from tests.db.factories import (
-    Holdings,
     World,
     insert_community_collection,
     insert_community_item,
@@ -75,6 +74,7 @@ SERVICE_ONLY_TABLES = [
 
 PERMISSION_DENIED = "permission denied for table"
 RLS_VIOLATION = "new row violates row-level security policy"
+FK_VIOLATION = "violates foreign key constraint"
 
 
 def table_identifier(name: str) -> sql.Identifier:
@@ -95,21 +95,6 @@ def world_params(world: World) -> dict[str, UUID]:
         params[f"{prefix}_ledger"] = holdings.ledger_entry_id
         params[f"{prefix}_token"] = holdings.api_token_id
     return params
-
-
-def all_ids(holdings: Holdings) -> set[UUID]:
-    return {
-        holdings.owner_id,
-        holdings.upload_id,
-        holdings.job_id,
-        holdings.prediction_id,
-        holdings.render_id,
-        *holdings.variant_ids,
-        holdings.favorites_id,
-        holdings.collection_id,
-        holdings.ledger_entry_id,
-        holdings.api_token_id,
-    }
 
 
 async def fetch_as_user(
@@ -192,7 +177,7 @@ class TestOwnerScopedReads:
         assert {table.key(row) for row in rows} == world.b.keys(table.name)
         assert {row[table.owner_column] for row in rows} == {world.b.owner_id}
         seen_ids = {value for row in rows for value in row.values() if isinstance(value, UUID)}
-        assert seen_ids.isdisjoint(all_ids(world.a))
+        assert seen_ids.isdisjoint(world.a.ids())
 
     @owned_tables
     async def test_user_a_sees_none_of_user_b_rows(
@@ -202,7 +187,7 @@ class TestOwnerScopedReads:
         assert {table.key(row) for row in rows} == world.a.keys(table.name)
         assert {row[table.owner_column] for row in rows} == {world.a.owner_id}
         seen_ids = {value for row in rows for value in row.values() if isinstance(value, UUID)}
-        assert seen_ids.isdisjoint(all_ids(world.b))
+        assert seen_ids.isdisjoint(world.b.ids())
 
     @owned_tables
     async def test_user_b_counts_only_own_rows(
@@ -226,7 +211,7 @@ CROSS_OWNER_INSERTS = [
         """
         insert into public.uploads (owner_id, storage_path, content_type, width, height, bytes,
                                     sha256)
-        values (%(a)s, 'uploads/forged.jpg', 'image/jpeg', 10, 10, 100, 'forged')
+        values (%(a)s, 'private/forged/inputs/x.jpg', 'image/jpeg', 10, 10, 100, 'forged')
         """,
         errors.InsufficientPrivilege,
         RLS_VIOLATION,
@@ -247,7 +232,7 @@ CROSS_OWNER_INSERTS = [
         values (%(b)s, 'redesign', 'local', %(a_upload)s)
         """,
         errors.ForeignKeyViolation,
-        "generation_jobs",
+        FK_VIOLATION,
         id="own-job-naming-a-upload",
     ),
     pytest.param(
@@ -280,7 +265,7 @@ CROSS_OWNER_INSERTS = [
         values (%(b_favorites)s, %(a_render)s, %(b)s)
         """,
         errors.ForeignKeyViolation,
-        "collection_items",
+        FK_VIOLATION,
         id="b-collection-with-a-render",
     ),
     pytest.param(
@@ -289,7 +274,7 @@ CROSS_OWNER_INSERTS = [
         values (%(a_collection)s, %(b_render)s, %(b)s)
         """,
         errors.ForeignKeyViolation,
-        "collection_items",
+        FK_VIOLATION,
         id="a-collection-with-b-render",
     ),
     pytest.param(
@@ -309,19 +294,28 @@ class TestCrossOwnerInserts:
     async def test_user_b_cannot_insert_rows_of_user_a(
         self, pool: Pool, world: World, query: str, error: type[Exception], message: str
     ) -> None:
-        with pytest.raises(error, match=message):
-            await execute_as_user(pool, world.b.owner_id, query, world_params(world))
-
-    @pytest.mark.parametrize(("query", "error", "message"), CROSS_OWNER_INSERTS)
-    async def test_failed_attempt_leaves_user_a_rows_untouched(
-        self, pool: Pool, world: World, query: str, error: type[Exception], message: str
-    ) -> None:
         tables = ["public.uploads", "public.generation_jobs", "public.collections"]
         tables += ["public.collection_items", "auth.api_tokens"]
         before = [await snapshot(pool, table) for table in tables]
         with pytest.raises(error, match=message):
             await execute_as_user(pool, world.b.owner_id, query, world_params(world))
         assert [await snapshot(pool, table) for table in tables] == before
+
+    async def test_user_b_cannot_register_an_upload_at_user_a_storage_path(
+        self, pool: Pool, world: World
+    ) -> None:
+        path = f"{world.a.owner_id}/inputs/{uuid4()}.jpg"
+        with pytest.raises((errors.InsufficientPrivilege, errors.CheckViolation)):
+            await execute_as_user(
+                pool,
+                world.b.owner_id,
+                """
+                insert into public.uploads (owner_id, storage_path, content_type, width, height,
+                                            bytes, sha256)
+                values (%s, %s, 'image/jpeg', 10, 10, 100, 'stolen')
+                """,
+                (world.b.owner_id, path),
+            )
 
     async def test_user_b_inserts_own_rows_of_the_same_shape(
         self, pool: Pool, world: World
@@ -332,19 +326,20 @@ class TestCrossOwnerInserts:
                 """
                 insert into public.uploads (owner_id, storage_path, content_type, width, height,
                                             bytes, sha256)
-                values (%s, 'uploads/own.jpg', 'image/jpeg', 10, 10, 100, 'own')
-                returning id
+                values (%s, %s, 'image/jpeg', 10, 10, 100, 'own')
+                returning id, storage_path
                 """,
-                (world.b.owner_id,),
+                (world.b.owner_id, f"{world.b.owner_id}/inputs/{uuid4()}.jpg"),
             )
             upload_row = await upload.fetchone()
             assert upload_row is not None
             job = await conn.execute(
                 """
-                insert into public.generation_jobs (owner_id, mode, provider, input1_upload_id)
-                values (%s, 'redesign', 'local', %s)
+                insert into public.generation_jobs
+                       (owner_id, mode, provider, input1_upload_id, input1_path)
+                values (%s, 'redesign', 'local', %s, %s)
                 """,
-                (world.b.owner_id, upload_row["id"]),
+                (world.b.owner_id, upload_row["id"], upload_row["storage_path"]),
             )
             assert job.rowcount == 1
             collection = await conn.execute(
@@ -571,6 +566,14 @@ OWN_ROW_SERVICE_WRITES = [
 ]
 
 
+# A job as the worker would leave it: users may create jobs, but not in a state only it sets.
+WORKER_OWNED_JOB_FIELDS = [
+    pytest.param("status, completed_at", "'succeeded', now()", id="already-succeeded"),
+    pytest.param("status, error", "'failed', 'forged'", id="already-failed"),
+    pytest.param("input1_path", "'private/someone-else/inputs/x.jpg'", id="input-path"),
+]
+
+
 class TestServiceOnlyWrites:
     @pytest.mark.parametrize(("table", "query"), SERVICE_ONLY_INSERTS)
     async def test_user_b_cannot_insert_service_only_rows(
@@ -601,6 +604,17 @@ class TestServiceOnlyWrites:
         with pytest.raises(errors.InsufficientPrivilege, match=PERMISSION_DENIED):
             await execute_as_user(pool, world.b.owner_id, query, world_params(world))
         assert await snapshot(pool, table) == before
+
+    @pytest.mark.parametrize(("columns", "values"), WORKER_OWNED_JOB_FIELDS)
+    async def test_user_b_cannot_insert_a_job_in_a_state_only_the_worker_sets(
+        self, pool: Pool, world: World, columns: str, values: str
+    ) -> None:
+        query = sql.SQL(
+            "insert into public.generation_jobs (owner_id, mode, provider, {}) "
+            "values (%s, 'redesign', 'local', {})"
+        ).format(sql.SQL(columns), sql.SQL(values))  # type: ignore[arg-type]
+        with pytest.raises((errors.InsufficientPrivilege, errors.CheckViolation)):
+            await execute_as_user(pool, world.b.owner_id, query, (world.b.owner_id,))
 
     async def test_user_b_renames_own_profile(self, pool: Pool, world: World) -> None:
         changed = await execute_as_user(
@@ -659,15 +673,11 @@ class TestCrossOwnerWrites:
         items = await fetch_as_service(pool, "select owner_id from public.collection_items")
         assert [row["owner_id"] for row in items] == [world.a.owner_id] * 2
 
-    async def test_user_b_deleting_every_variant_deletes_only_own(
-        self, pool: Pool, world: World
-    ) -> None:
-        deleted = await execute_as_user(
-            pool, world.b.owner_id, "delete from public.render_variants"
-        )
-        assert deleted == 2
+    async def test_variants_cannot_be_deleted_one_by_one(self, pool: Pool, world: World) -> None:
+        with pytest.raises(errors.InsufficientPrivilege, match=PERMISSION_DENIED):
+            await execute_as_user(pool, world.b.owner_id, "delete from public.render_variants")
         variants = await fetch_as_service(pool, "select id from public.render_variants")
-        assert {row["id"] for row in variants} == set(world.a.variant_ids)
+        assert {row["id"] for row in variants} == set(world.a.variant_ids + world.b.variant_ids)
 
     async def test_user_b_deleting_every_collection_item_deletes_only_own(
         self, pool: Pool, world: World
@@ -875,6 +885,19 @@ class TestAccountsSchema:
             }
         ]
 
+    async def test_user_b_cannot_bring_a_revoked_token_back(self, pool: Pool, world: World) -> None:
+        await execute_as_user(
+            pool, world.b.owner_id, "update auth.api_tokens set revoked_at = now()"
+        )
+        restored = await execute_as_user(
+            pool, world.b.owner_id, "update auth.api_tokens set revoked_at = null"
+        )
+        assert restored == 0
+        rows = await fetch_as_service(
+            pool, "select revoked_at from auth.api_tokens where user_id = %s", (world.b.owner_id,)
+        )
+        assert [row["revoked_at"] is not None for row in rows] == [True]
+
     @pytest.mark.parametrize(
         "query",
         [
@@ -890,6 +913,29 @@ class TestAccountsSchema:
             errors.InsufficientPrivilege, match="permission denied for table api_tokens"
         ):
             await fetch_as_user(pool, world.b.owner_id, query)
+
+
+GALLERY_WRITES = [
+    pytest.param(
+        "insert into public.community_collections (title) values ('Forged')",
+        id="insert-collection",
+    ),
+    pytest.param(
+        "insert into public.community_items (collection_id, external_image_url) "
+        "values (%(collection)s, 'https://evil.example.com/x.jpg')",
+        id="insert-item",
+    ),
+    pytest.param(
+        "update public.community_collections set title = 'Defaced'",
+        id="update-collection",
+    ),
+    pytest.param(
+        "update public.community_items set external_image_url = 'https://evil.example.com'",
+        id="update-item",
+    ),
+    pytest.param("delete from public.community_items", id="delete-item"),
+    pytest.param("delete from public.community_collections", id="delete-collection"),
+]
 
 
 class TestCommunity:
@@ -926,22 +972,8 @@ class TestCommunity:
             async with as_anon(pool) as conn:
                 await conn.execute(table.count_all())
 
-    @pytest.mark.parametrize(
-        ("role", "query"),
-        [
-            (role, query)
-            for role in ("anon", "authenticated")
-            for query in (
-                "insert into public.community_collections (title) values ('Forged')",
-                "insert into public.community_items (collection_id, external_image_url) "
-                "values (%(collection)s, 'https://evil.example.com/x.jpg')",
-                "update public.community_collections set title = 'Defaced'",
-                "update public.community_items set external_image_url = 'https://evil.example.com'",
-                "delete from public.community_items",
-                "delete from public.community_collections",
-            )
-        ],
-    )
+    @pytest.mark.parametrize("role", ["anon", "authenticated"])
+    @pytest.mark.parametrize("query", GALLERY_WRITES)
     async def test_only_the_service_role_writes_the_gallery(
         self, pool: Pool, world: World, community: Community, role: str, query: str
     ) -> None:

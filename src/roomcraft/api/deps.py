@@ -19,6 +19,7 @@ from roomcraft.config import Settings
 from roomcraft.db.pool import Pool
 from roomcraft.db.session import Conn, as_anon, as_service, as_user
 from roomcraft.kit.errors import Forbidden, Unauthorized
+from roomcraft.runtime import Runtime
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
@@ -36,6 +37,11 @@ def get_pool(request: Request) -> Pool:
     return pool
 
 
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
 def get_passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
@@ -44,6 +50,7 @@ def get_passwords(request: Request) -> Passwords:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[Pool, Depends(get_pool)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_client(request: Request) -> Client:

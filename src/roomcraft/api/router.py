@@ -3,8 +3,14 @@
 from fastapi import APIRouter
 
 from roomcraft.auth.routes import router as auth_router
+from roomcraft.generations.routes import router as generations_router
+from roomcraft.uploads.routes import router as uploads_router
+from roomcraft.usage.routes import router as usage_router
 from roomcraft.users.routes import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
+api_router.include_router(uploads_router)
+api_router.include_router(generations_router)
+api_router.include_router(usage_router)

@@ -126,10 +126,11 @@ create policy api_tokens_owner_select on auth.api_tokens
   for select to authenticated using (user_id = (select auth.uid()));
 create policy api_tokens_owner_insert on auth.api_tokens
   for insert to authenticated with check (user_id = (select auth.uid()));
+-- A user may revoke a token, never bring one back.
 create policy api_tokens_owner_update on auth.api_tokens
   for update to authenticated
-  using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()));
+  using (user_id = (select auth.uid()) and revoked_at is null)
+  with check (user_id = (select auth.uid()) and revoked_at is not null);
 grant select (id, user_id, name, prefix, created_at, last_used_at, revoked_at)
   on auth.api_tokens to authenticated;
 grant insert (user_id, name, prefix, token_hash) on auth.api_tokens to authenticated;

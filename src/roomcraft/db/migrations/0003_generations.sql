@@ -9,7 +9,9 @@ create table public.uploads (
   height int not null check (height > 0),
   bytes bigint not null check (bytes > 0),
   sha256 text not null,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  -- An upload names a file in its owner's own folder of the private bucket.
+  constraint uploads_path_in_owner_folder check (storage_path like owner_id::text || '/inputs/%')
 );
 create unique index uploads_id_owner_key on public.uploads (id, owner_id);
 create index uploads_owner_created_idx on public.uploads (owner_id, created_at desc, id desc);
@@ -44,9 +46,11 @@ create table public.generation_jobs (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   completed_at timestamptz,
-  -- Inputs are uploads of the job's own owner.
-  foreign key (input1_upload_id, owner_id) references public.uploads (id, owner_id),
+  -- Inputs are uploads of the job's own owner; deleting an upload keeps the job (for audit).
+  foreign key (input1_upload_id, owner_id) references public.uploads (id, owner_id)
+    on delete set null (input1_upload_id),
   foreign key (input2_upload_id, owner_id) references public.uploads (id, owner_id)
+    on delete set null (input2_upload_id)
 );
 create index generation_jobs_owner_created_idx
   on public.generation_jobs (owner_id, created_at desc, id desc);
@@ -64,10 +68,22 @@ create trigger generation_jobs_touch_updated_at
 alter table public.generation_jobs enable row level security;
 create policy jobs_owner_select on public.generation_jobs
   for select to authenticated using (owner_id = (select auth.uid()));
+-- A user's job starts as 'starting' and names its inputs only through its own uploads.
 create policy jobs_owner_insert on public.generation_jobs
-  for insert to authenticated with check (owner_id = (select auth.uid()));
--- No update or delete policy: status changes come from the worker and webhooks (service role).
-grant select, insert on public.generation_jobs to authenticated;
+  for insert to authenticated
+  with check (
+    owner_id = (select auth.uid())
+    and input1_path is not distinct from
+        (select u.storage_path from public.uploads u where u.id = input1_upload_id)
+    and input2_path is not distinct from
+        (select u.storage_path from public.uploads u where u.id = input2_upload_id)
+  );
+-- No update or delete policy: status changes come from the worker and webhooks (service role),
+-- and the status columns cannot even be named in a user's insert.
+grant select on public.generation_jobs to authenticated;
+grant insert (owner_id, mode, room_type, style, prompt, input1_upload_id, input2_upload_id,
+              input1_path, input2_path, provider, model, settings, idempotency_key)
+  on public.generation_jobs to authenticated;
 
 -- One row per provider prediction: a model that returns one image gets one per variant.
 create table public.generation_predictions (
@@ -136,9 +152,8 @@ create index render_variants_owner_idx on public.render_variants (owner_id);
 alter table public.render_variants enable row level security;
 create policy variants_owner_select on public.render_variants
   for select to authenticated using (owner_id = (select auth.uid()));
-create policy variants_owner_delete on public.render_variants
-  for delete to authenticated using (owner_id = (select auth.uid()));
-grant select, delete on public.render_variants to authenticated;
+-- Variants go with their render (the cascade); a render never loses them one by one.
+grant select on public.render_variants to authenticated;
 
 -- Replicate webhook ids already applied: a replay is recognised by the primary key.
 create table public.webhook_deliveries (

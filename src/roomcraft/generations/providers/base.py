@@ -114,6 +114,10 @@ class Provider(Protocol):
         """Ask the provider to stop a prediction; finished ones are left alone."""
         ...
 
+    async def ready_for_webhooks(self) -> None:
+        """Load what verifying a webhook needs (e.g. a signing secret fetched from the API)."""
+        ...
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> tuple[str, Prediction]:
         """Verify a webhook on its raw body and return (webhook id, the prediction it reports).
 

@@ -29,11 +29,6 @@ async def dashboard(request: Request, templates: TemplatesDep, _: CurrentUser) -
     return templates.render(request, "app/dashboard.html", nav="dashboard")
 
 
-@router.get("/generate")
-async def generate(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/generate.html", nav="generate")
-
-
 @router.get("/renders")
 async def renders(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
     return templates.render(request, "app/renders.html", nav="renders")

@@ -1,0 +1,1 @@
+"""Photo uploads: the inputs of generations, normalized and kept in the private bucket."""
