@@ -1,9 +1,13 @@
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from roomcraft.config import Settings
+from roomcraft.db.pool import Pool
+from roomcraft.db.session import as_service
 from tests.factories import DEFAULT_PASSWORD, Account
 
 MakeClient = Callable[[Account], Awaitable[httpx.AsyncClient]]
@@ -239,3 +243,27 @@ class TestApiTokens:
     async def test_unknown_bearer_token_is_unauthorized(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/api/v1/me", headers={"Authorization": "Bearer rc_nope"})
         assert response.status_code == 401
+
+
+class TestAccountPreHijacking:
+    async def test_proving_the_email_ends_an_unconfirmed_strangers_access(
+        self, client: httpx.AsyncClient, app: FastAPI, pool: Pool
+    ) -> None:
+        """Someone signs up with an address that is not theirs; its owner then signs in by
+        magic link: the stranger's password and session stop working."""
+        credentials = {"email": "victim@example.com", "password": "stolen-pass"}
+        assert (await client.post("/api/v1/auth/signup", json=credentials)).status_code == 200
+        assert (
+            await client.post("/api/v1/auth/magic-link", json={"email": "victim@example.com"})
+        ).status_code == 200
+        async with as_service(pool) as conn:
+            row = await (await conn.execute("select link from auth.email_outbox")).fetchone()
+        assert row is not None
+        link = urlsplit(row["link"])
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50999))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as owner:
+            callback = await owner.get(f"{link.path}?{link.query}")
+            assert callback.status_code == 303
+            assert (await owner.get("/api/v1/me")).status_code == 200
+        assert (await client.get("/api/v1/me")).status_code == 401
+        assert (await client.post("/api/v1/auth/signin", json=credentials)).status_code == 401

@@ -14,6 +14,7 @@ class UserRow:
     id: UUID
     email: str
     password_hash: str | None
+    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class OutboxRow:
 async def get_user_by_email(conn: Conn, *, email: str) -> UserRow | None:
     async with conn.cursor(row_factory=class_row(UserRow)) as cur:
         await cur.execute(
-            "select id, email, password_hash from auth.users where lower(email) = lower(%s)",
+            "select id, email, password_hash, email_confirmed_at is not null as confirmed"
+            " from auth.users where lower(email) = lower(%s)",
             (email,),
         )
         return await cur.fetchone()
@@ -71,7 +73,7 @@ async def insert_user(
             insert into auth.users (email, password_hash, email_confirmed_at)
             values (%s, %s, case when %s then now() end)
             on conflict ((lower(email))) do nothing
-            returning id, email, password_hash
+            returning id, email, password_hash, email_confirmed_at is not null as confirmed
             """,
             (email, password_hash, confirmed),
         )
@@ -89,6 +91,13 @@ async def update_user_signed_in(conn: Conn, *, user_id: UUID, confirmed: bool) -
         """,
         (confirmed, user_id),
     )
+
+
+async def update_user_claimed(conn: Conn, *, user_id: UUID) -> None:
+    """The email's owner proved it: drop a password set by whoever registered it unconfirmed,
+    and every session opened with it."""
+    await conn.execute("update auth.users set password_hash = null where id = %s", (user_id,))
+    await conn.execute("delete from auth.sessions where user_id = %s", (user_id,))
 
 
 async def insert_session(

@@ -135,6 +135,9 @@ async def sign_in_verified_email(
         if user is None:  # created concurrently by another request
             user = await repository.get_user_by_email(conn, email=email)
     assert user is not None
+    if not user.confirmed and user.password_hash is not None:
+        # Whoever signed up with this address never proved it: they must not keep a way in.
+        await repository.update_user_claimed(conn, user_id=user.id)
     return await _open_session(conn, settings, user=user, client=client, confirmed=True)
 
 

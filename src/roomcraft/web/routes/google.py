@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError
 
 from roomcraft.api.deps import ClientDep, PoolDep, SettingsDep
 from roomcraft.auth import service as auth_service
@@ -44,7 +45,15 @@ def build_router(settings: Settings) -> APIRouter:
         request: Request, settings: SettingsDep, pool: PoolDep, client: ClientDep
     ) -> Response:
         try:
-            token = await google.authorize_access_token(request)
+            metadata = await google.load_server_metadata()
+            # Authlib checks the audience only through `azp`: require ours in `aud` too.
+            token = await google.authorize_access_token(
+                request,
+                claims_options={
+                    "iss": {"essential": True, "values": [metadata["issuer"]]},
+                    "aud": {"essential": True, "values": [settings.google_client_id]},
+                },
+            )
             userinfo = token.get("userinfo") or {}
             if not userinfo.get("email") or not userinfo.get("email_verified"):
                 raise EmailNotVerified
@@ -52,7 +61,7 @@ def build_router(settings: Settings) -> APIRouter:
                 session = await auth_service.sign_in_verified_email(
                     conn, settings, email=str(userinfo["email"]).lower(), client=client
                 )
-        except (OAuthError, AppError) as error:
+        except (OAuthError, JoseError, AppError) as error:
             message = error.message if isinstance(error, AppError) else "Google sign-in failed."
             return RedirectResponse(f"/signin?{urlencode({'error': message})}", status_code=303)
         response = RedirectResponse(request.session.pop(NEXT_KEY, "/dashboard"), status_code=303)
