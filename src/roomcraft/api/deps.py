@@ -24,7 +24,7 @@ from roomcraft.runtime import Runtime
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 def get_settings(request: Request) -> Settings:
@@ -72,7 +72,9 @@ async def _check_csrf(request: Request, settings: Settings, identity: Identity) 
     assert identity.session_id is not None
     candidate = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
-    if candidate is None and content_type.startswith(FORM_TYPES):
+    # Only a plain form is read for its field: parsing a multipart body here would spool any
+    # file to disk before the upload route's size cap. Multipart requests send the header.
+    if candidate is None and content_type.startswith(URLENCODED):
         field = (await request.form()).get(CSRF_FIELD)
         candidate = field if isinstance(field, str) else None
     if not csrf_matches(settings.signing_key, identity.session_id, candidate):

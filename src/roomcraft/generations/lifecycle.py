@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 
 RENDERS_NAMESPACE = uuid.UUID("5b0f6f4e-2f7a-4c55-9d2b-5f1d3c1c9a11")
 POLL_DELAYS = (1, 2, 3, 5, 8, 13, 20, 30)
+WEBHOOK_SAFETY_POLL = 30
 STUCK_ERROR = "This generation took too long and was stopped. Your credits were returned."
 NOTHING_DELIVERED = "The provider did not return any image. Your credits were returned."
 TERMINAL_JOB = frozenset({"succeeded", "failed", "canceled"})
@@ -145,8 +146,10 @@ async def start_job(rt: Runtime, job_id: UUID, *, final_attempt: bool) -> None:
             )
         await set_status(conn, job, "processing")
         done = all(prediction.status.is_terminal for prediction in predictions)
-        if not done and not rt.settings.receives_webhooks:
-            await rt.scheduler.poll(conn, job_id=job.id, attempt=0, delay_seconds=poll_delay(0))
+        if not done:
+            # With webhooks the first poll comes late: it only rescues a lost or early webhook.
+            first = WEBHOOK_SAFETY_POLL if rt.settings.receives_webhooks else poll_delay(0)
+            await rt.scheduler.poll(conn, job_id=job.id, attempt=0, delay_seconds=first)
     if done:
         await finish_job(rt, job_id, known={p.prediction_id: p for p in predictions})
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
 from roomcraft.api.deps import CurrentUser, SettingsDep, UserConn
@@ -68,7 +67,7 @@ class _FileField:
         self.max_bytes = max_bytes
         self.data = bytearray()
         self.complete = False
-        self._found = False
+        self.found = False
         self._reading = False
         self._header_name = b""
         self._header_value = b""
@@ -101,8 +100,8 @@ class _FileField:
 
     def _on_headers_finished(self) -> None:
         _, options = parse_options_header(self._disposition)
-        self._reading = not self._found and options.get(b"name") == FILE_FIELD.encode()
-        self._found = self._found or self._reading
+        self._reading = not self.found and options.get(b"name") == FILE_FIELD.encode()
+        self.found = self.found or self._reading
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if not self._reading:
@@ -157,32 +156,15 @@ async def _stream_file_field(request: Request, *, max_bytes: int) -> bytes:
     except ClientDisconnect as exc:
         raise ValidationFailed("The upload was interrupted.") from exc
     if not field.complete:
-        raise ValidationFailed("Attach the photo in the field `file`.")
+        raise ValidationFailed(
+            "The upload is incomplete." if field.found else "Attach the photo in the field `file`."
+        )
     return bytes(field.data)
-
-
-async def _parsed_file_field(request: Request, *, max_bytes: int) -> bytes:
-    """The file of a form the CSRF check already parsed (a cookie form post without the header)."""
-    value = (await request.form()).get(FILE_FIELD)
-    if value is None:
-        raise ValidationFailed("Attach the photo in the field `file`.")
-    if isinstance(value, str):
-        return value.encode()
-    assert isinstance(value, UploadFile)
-    if value.size is not None and value.size > max_bytes:
-        raise UploadTooLarge(_too_large_message(max_bytes))
-    return await value.read(max_bytes + 1)
 
 
 async def read_photo(request: Request, _: CurrentUser, settings: SettingsDep) -> bytes:
     """The `file` field's bytes, at most `upload_max_bytes`; read only for a signed-in caller."""
-    max_bytes = settings.upload_max_bytes
-    try:
-        return await _stream_file_field(request, max_bytes=max_bytes)
-    except RuntimeError as exc:
-        if "consumed" not in str(exc):
-            raise
-    return await _parsed_file_field(request, max_bytes=max_bytes)
+    return await _stream_file_field(request, max_bytes=settings.upload_max_bytes)
 
 
 PhotoBytes = Annotated[bytes, Depends(read_photo)]
@@ -197,7 +179,7 @@ async def create_upload(
     storage: StorageDep,
 ) -> Envelope[UploadRead]:
     """Upload a room photo (JPEG, PNG, WebP or HEIC; multipart field `file`). It is stored
-    upright, without metadata, its long side at most 2048 px, and is visible to its owner only."""
+    upright, without metadata, its long side capped (2048 px by default), visible to its owner."""
     created = await uploads_service.create_upload(
         conn, settings, storage, owner_id=identity.user_id, data=photo
     )
