@@ -325,9 +325,7 @@ class TestCreateUpload:
         assert response.json()["error"]["code"] == "UNAUTHORIZED"
         assert body.sent <= MB
 
-    async def test_a_multipart_csrf_field_is_not_enough(
-        self, signed_in: httpx.AsyncClient
-    ) -> None:
+    async def test_a_multipart_csrf_field_is_not_enough(self, signed_in: httpx.AsyncClient) -> None:
         # Multipart bodies are never parsed for the CSRF check (that would spool the file before
         # the size cap): uploads carry the X-CSRF-Token header, as the generate page does.
         csrf = signed_in.headers.pop("X-CSRF-Token")

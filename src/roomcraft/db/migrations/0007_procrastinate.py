@@ -3,8 +3,12 @@
 from procrastinate.schema import SchemaManager
 from yoyo import step
 
-_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
-           "procrastinate_workers")
+_TABLES = (
+    "procrastinate_jobs",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
+)
 
 # Row-level security with no policy: only the service role and the worker (the connecting
 # role) reach the queue; users never do.
