@@ -24,6 +24,7 @@ _TRUNCATE = """
 select string_agg(format('%I.%I', schemaname, tablename), ', ')
   from pg_tables
  where schemaname in ('public', 'auth') and tablename not like '%yoyo%'
+   and tablename <> 'procrastinate_workers'  -- live workers stay registered
 """
 
 
