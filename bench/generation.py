@@ -6,9 +6,10 @@ Serves the app with uvicorn (worker in-process, embedded PostgreSQL in a tempora
 measures, for the local engine and for the loopback fake Replicate at zero latency:
 - jobs per second: `--users` users submit `--jobs` jobs each, one at a time (a user may have one
   job in flight), each followed on its SSE stream until it ends;
-- webhook → SSE latency (Replicate only): webhooks are held by the fake and posted by this script,
-  which times from the POST to the `succeeded` event on the job's stream. It includes the
-  finish task: downloading the output, re-encoding, storing, one transaction, NOTIFY.
+- webhook → SSE latency (Replicate only): webhooks are held by the fake and posted by this script
+  once their prediction is on record, timed from the POST to the `succeeded` event on the job's
+  stream. It includes the finish task: downloading the output, re-encoding, storing, one
+  transaction, NOTIFY.
 """
 
 import argparse
@@ -36,7 +37,7 @@ from roomcraft.auth.service import ensure_password_account
 from roomcraft.config import Environment, Plan, Settings
 from roomcraft.db import embedded
 from roomcraft.db.migrate import apply_migrations
-from roomcraft.db.pool import open_pool
+from roomcraft.db.pool import Pool, open_pool
 from roomcraft.db.session import as_service
 from roomcraft.main import create_app
 from tests.fakes.replicate import FakeReplicate
@@ -113,32 +114,43 @@ async def user_session(base: str, email: str, jobs: int, ended: dict[str, float]
 
 
 async def release(
-    fake: FakeReplicate, base: str, sent: dict[str, float], stop: asyncio.Event
+    fake: FakeReplicate, settings: Settings, base: str, sent: dict[str, float], stop: asyncio.Event
 ) -> None:
-    """Post the fake's held webhooks to the app as they appear, timing each."""
+    """Post the fake's held webhooks to the app, each once its prediction is on record (as a
+    real model, slower than our bookkeeping, would), timing each POST."""
+    assert settings.database_url is not None
+    pool = await open_pool(settings.database_url, min_size=1, max_size=1)
+    posted: set[str] = set()
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        done = 0
         while not stop.is_set():
-            pending = fake.webhooks[done:]
-            for delivery in pending:
+            recorded = set(await predictions_to_jobs_on(pool))
+            for delivery in list(fake.webhooks):
+                if delivery.webhook_id in posted or delivery.prediction_id not in recorded:
+                    continue
+                posted.add(delivery.webhook_id)
                 headers = fake.sign(delivery.body, webhook_id=delivery.webhook_id)
                 sent[delivery.prediction_id] = time.perf_counter()
                 response = await client.post(
                     "/webhooks/replicate", content=delivery.body, headers=headers
                 )
                 response.raise_for_status()
-            done += len(pending)
             await asyncio.sleep(0.002)
+    await pool.close()
+
+
+async def predictions_to_jobs_on(pool: Pool) -> dict[str, str]:
+    async with as_service(pool) as conn:
+        cur = await conn.execute("select prediction_id, job_id from public.generation_predictions")
+        return {row["prediction_id"]: str(row["job_id"]) for row in await cur.fetchall()}
 
 
 async def predictions_to_jobs(settings: Settings) -> dict[str, str]:
     assert settings.database_url is not None
     pool = await open_pool(settings.database_url, min_size=1, max_size=1)
-    async with as_service(pool) as conn:
-        cur = await conn.execute("select prediction_id, job_id from public.generation_predictions")
-        rows = {row["prediction_id"]: str(row["job_id"]) for row in await cur.fetchall()}
-    await pool.close()
-    return rows
+    try:
+        return await predictions_to_jobs_on(pool)
+    finally:
+        await pool.close()
 
 
 async def measure(
@@ -149,7 +161,9 @@ async def measure(
     sent: dict[str, float] = {}
     stop = asyncio.Event()
     with Served(settings) as served:
-        releaser = asyncio.create_task(release(fake, served.url, sent, stop)) if fake else None
+        releaser = (
+            asyncio.create_task(release(fake, settings, served.url, sent, stop)) if fake else None
+        )
         started = time.perf_counter()
         results = await asyncio.gather(*(user_session(served.url, e, jobs, ended) for e in emails))
         elapsed = time.perf_counter() - started

@@ -35,9 +35,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(settings: Settings) -> Iterator[str]:
-    """The base URL of the app served for real, on the test database."""
+    """The base URL of the app served for real, on the test database, with its worker.
+
+    One module at a time: its worker takes every due job of the database, and a process runs
+    one worker at a time (the queue's connector is the process's), so it must not outlive the
+    browser tests into tests that run a worker of their own."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     app = create_app(settings.model_copy(update={"public_base_url": base_url}), worker=True)

@@ -37,7 +37,10 @@ log = structlog.get_logger(__name__)
 
 RENDERS_NAMESPACE = uuid.UUID("5b0f6f4e-2f7a-4c55-9d2b-5f1d3c1c9a11")
 POLL_DELAYS = (1, 2, 3, 5, 8, 13, 20, 30)
-WEBHOOK_SAFETY_POLL = 30
+# Behind webhooks, polls only rescue a webhook that was lost or came before the prediction was
+# recorded (a provider that finishes within our own bookkeeping): early, then seldom.
+WEBHOOK_SAFETY_POLL = 5
+WEBHOOK_SAFETY_INTERVAL = 30
 STUCK_ERROR = "This generation took too long and was stopped. Your credits were returned."
 NOTHING_DELIVERED = "The provider did not return any image. Your credits were returned."
 TERMINAL_JOB = frozenset({"succeeded", "failed", "canceled"})
@@ -175,8 +178,12 @@ async def poll_job(rt: Runtime, job_id: UUID, *, attempt: int) -> None:
             conn, job_id, timedelta(seconds=rt.settings.stuck_after_seconds)
         )
         if not done and not too_old:
+            delay = WEBHOOK_SAFETY_INTERVAL if rt.settings.receives_webhooks else None
             await rt.scheduler.poll(
-                conn, job_id=job_id, attempt=attempt + 1, delay_seconds=poll_delay(attempt + 1)
+                conn,
+                job_id=job_id,
+                attempt=attempt + 1,
+                delay_seconds=delay or poll_delay(attempt + 1),
             )
     if done:
         await finish_job(rt, job_id, known=fetched)

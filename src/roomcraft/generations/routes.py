@@ -106,11 +106,12 @@ async def _read(runtime: Runtime, identity: CurrentUser, job_id: UUID) -> Genera
 @router.get("/generations/{job_id}/events", responses=errors(401, 404))
 async def events(job_id: UUID, identity: CurrentUser, runtime: RuntimeDep) -> EventSourceResponse:
     """Server-sent events: the generation's state now and at every change, until it ends."""
-    first = await _read(runtime, identity, job_id)  # another user's job: 404 here
+    await _read(runtime, identity, job_id)  # another user's job: 404 before the stream starts
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         async with runtime.events.watch(job_id) as changes:
-            state = first
+            # Read once listening, so no change can fall between the read and the watch.
+            state = await _read(runtime, identity, job_id)
             yield ServerSentEvent(data=state.model_dump_json(by_alias=True), event="status")
             while state.status not in lifecycle.TERMINAL_JOB:
                 with contextlib.suppress(TimeoutError):
