@@ -136,12 +136,16 @@ async def tick(runtime: Runtime) -> None:
 
 
 async def queued(pool: Pool, task_name: str) -> list[dict[str, Any]]:
-    """The queue's entries of a task: status, attempts, args and whether it waits for later."""
+    """The queue's entries of a task: status, attempts, args, whether it waits for later, and
+    for how many seconds it has been running (None when never started)."""
     async with as_service(pool) as conn:
         cur = await conn.execute(
             """
-            select status, attempts, args, scheduled_at > now() as later
-              from procrastinate_jobs where task_name = %s order by id
+            select status, attempts, args, scheduled_at > now() as later,
+                   extract(epoch from now() - (select max(e.at) from procrastinate_events e
+                                                where e.job_id = j.id and e.type = 'started'))
+                     ::float as running_for
+              from procrastinate_jobs j where task_name = %s order by id
             """,
             (task_name,),
         )

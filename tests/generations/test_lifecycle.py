@@ -682,6 +682,11 @@ class TestKilledWorker:
     def webhooks(self) -> bool:
         return False
 
+    @pytest.fixture
+    def replicate_timings(self) -> dict[str, float]:
+        """In this process: were a hang meant for the killed worker left over, it costs little."""
+        return {"base_delay": 0.01, "max_delay": 0.05, "timeout": 2.0}
+
     async def test_a_job_whose_worker_was_killed_is_swept_and_its_owner_can_submit_again(
         self,
         signed_in: httpx.AsyncClient,
@@ -702,13 +707,14 @@ class TestKilledWorker:
                 assert worker.poll() is None, log.read_text()
                 return bool((await env.job_row(pool, job_id))["status"] == "processing")
 
-            async def polling() -> bool:
+            async def hanging_in_a_poll() -> bool:  # a poll takes milliseconds, unless hung
                 polls = await env.queued(pool, "generations.poll_job")
-                return bool(polls) and polls[-1]["status"] == "doing"
+                last = polls[-1] if polls else None
+                return last is not None and last["status"] == "doing" and last["running_for"] > 0.5
 
             await until(processing, within=30, failure=f"never processing: {log.read_text()}")
             fake.hang_next(1, seconds=60)  # its next poll hangs: killed in the middle of a task
-            await until(polling, within=10, failure=f"never polled: {log.read_text()}")
+            await until(hanging_in_a_poll, within=15, failure=f"no hung poll: {log.read_text()}")
             os.kill(worker.pid, signal.SIGKILL)
             assert await asyncio.to_thread(worker.wait, 10) == -signal.SIGKILL
 
@@ -725,7 +731,9 @@ class TestKilledWorker:
             debit(2),
             refund(2, f"Refund: {lifecycle.STUCK_ERROR}"),
         ]
-        assert [cancels(fake, p) for p in await prediction_ids(pool, job_id)] == [1, 1]
+        predictions = await prediction_ids(pool, job_id)
+        assert all(cancels(fake, p) >= 1 for p in predictions)
+        assert {fake.prediction(p)["status"] for p in predictions} == {"canceled"}
         await env.assert_ledger_matches_delivered(pool, job_id)
         await submit_job(signed_in, upload, variants=1)  # accepted: nothing in flight
 
