@@ -306,15 +306,20 @@ def _first_error(rows: list[PredictionRow]) -> str | None:
 
 
 async def apply_webhook(conn: Conn, *, webhook_id: str, prediction: Prediction) -> UUID | None:
-    """Apply a verified webhook once; the job id to finish when its last prediction ended."""
+    """Apply a verified webhook once; the job id to finish when its last prediction ended.
+
+    A webhook for a prediction not on record (yet) is not recorded either, so a redelivery can
+    still apply it; the safety poll covers it otherwise."""
+    row = await repository.get_prediction_by_provider_id(
+        conn, prediction_id=prediction.prediction_id
+    )
+    if row is None:
+        return None
     if not await repository.insert_webhook_delivery(
         conn, webhook_id=webhook_id, prediction_id=prediction.prediction_id
     ):
         return None
-    row = await repository.get_prediction_by_provider_id(
-        conn, prediction_id=prediction.prediction_id
-    )
-    if row is None or PredictionStatus(row.status).is_terminal:
+    if PredictionStatus(row.status).is_terminal:
         return None
     done = await _record_statuses(
         conn, job_id=row.job_id, fetched={prediction.prediction_id: prediction}

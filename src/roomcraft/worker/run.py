@@ -15,6 +15,7 @@ async def run_worker(
         queues=QUEUES,
         concurrency=concurrency,
         wait=wait,
+        listen_notify=wait,  # a worker that stops when the queue is empty has no one to hear
         install_signal_handlers=signals,
         additional_context={"runtime": runtime},
     )
