@@ -4,10 +4,12 @@ Forms post here and work without JavaScript. A failed attempt re-renders its for
 message; its unit of work is rolled back because the error leaves the `as_service` block.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
@@ -21,9 +23,16 @@ from roomcraft.api.deps import (
     SettingsDep,
 )
 from roomcraft.auth import service as auth_service
-from roomcraft.auth.deps import Limiter, clear_session_cookie, set_session_cookie
+from roomcraft.auth.deps import (
+    AttemptLimiter,
+    Limiter,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from roomcraft.auth.passwords import Passwords
 from roomcraft.auth.schemas import NormalizedEmail
 from roomcraft.config import Settings
+from roomcraft.db.pool import Pool
 from roomcraft.db.session import as_service
 from roomcraft.kit.errors import AppError, NotFound, ValidationFailed
 from roomcraft.web.deps import TemplatesDep, safe_next
@@ -93,8 +102,54 @@ async def signin_page(
     )
 
 
-@router.post("/signin")
-async def signin_submit(
+OpenSession = Callable[..., Awaitable[auth_service.NewSession]]
+
+
+@dataclass(frozen=True)
+class PasswordForm:
+    """What the sign-in and sign-up forms share: a failed attempt re-renders its own form."""
+
+    request: Request
+    templates: Templates
+    settings: Settings
+    passwords: Passwords
+    pool: Pool
+    client: auth_service.Client
+    limiter: AttemptLimiter
+
+    async def submit(
+        self, action: str, open_session: OpenSession, *, email: str, password: str, next: str
+    ) -> Response:
+        next_path = safe_next(next)
+        try:
+            normalized = _parse_email(email)
+            if action == "signup" and len(password) < MIN_PASSWORD_LENGTH:
+                raise ValidationFailed("Choose a password of at least 8 characters.")
+            await self.limiter.hit(action, normalized)
+            async with as_service(self.pool) as conn:
+                session = await open_session(
+                    conn,
+                    self.settings,
+                    self.passwords,
+                    email=normalized,
+                    password=password,
+                    client=self.client,
+                )
+        except AppError as error:
+            return _form_page(
+                self.request,
+                self.templates,
+                self.settings,
+                f"auth/{action}.html",
+                email=email,
+                next_path=next_path,
+                error=error.message,
+                status_code=error.status_code,
+            )
+        return _signed_in(self.settings, session, next_path)
+
+
+def get_password_form(
     request: Request,
     templates: TemplatesDep,
     settings: SettingsDep,
@@ -102,30 +157,23 @@ async def signin_submit(
     pool: PoolDep,
     client: ClientDep,
     limiter: Limiter,
+) -> PasswordForm:
+    return PasswordForm(request, templates, settings, passwords, pool, client, limiter)
+
+
+PasswordFormDep = Annotated[PasswordForm, Depends(get_password_form)]
+
+
+@router.post("/signin")
+async def signin_submit(
+    form: PasswordFormDep,
     email: FormText = "",
     password: FormText = "",
     next: FormText = "/dashboard",
 ) -> Response:
-    next_path = safe_next(next)
-    try:
-        normalized = _parse_email(email)
-        await limiter.hit("signin", normalized)
-        async with as_service(pool) as conn:
-            session = await auth_service.sign_in(
-                conn, settings, passwords, email=normalized, password=password, client=client
-            )
-    except AppError as error:
-        return _form_page(
-            request,
-            templates,
-            settings,
-            "auth/signin.html",
-            email=email,
-            next_path=next_path,
-            error=error.message,
-            status_code=error.status_code,
-        )
-    return _signed_in(settings, session, next_path)
+    return await form.submit(
+        "signin", auth_service.sign_in, email=email, password=password, next=next
+    )
 
 
 @router.get("/signup")
@@ -145,39 +193,14 @@ async def signup_page(
 
 @router.post("/signup")
 async def signup_submit(
-    request: Request,
-    templates: TemplatesDep,
-    settings: SettingsDep,
-    passwords: PasswordsDep,
-    pool: PoolDep,
-    client: ClientDep,
-    limiter: Limiter,
+    form: PasswordFormDep,
     email: FormText = "",
     password: FormText = "",
     next: FormText = "/dashboard",
 ) -> Response:
-    next_path = safe_next(next)
-    try:
-        normalized = _parse_email(email)
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed("Choose a password of at least 8 characters.")
-        await limiter.hit("signup", normalized)
-        async with as_service(pool) as conn:
-            session = await auth_service.sign_up(
-                conn, settings, passwords, email=normalized, password=password, client=client
-            )
-    except AppError as error:
-        return _form_page(
-            request,
-            templates,
-            settings,
-            "auth/signup.html",
-            email=email,
-            next_path=next_path,
-            error=error.message,
-            status_code=error.status_code,
-        )
-    return _signed_in(settings, session, next_path)
+    return await form.submit(
+        "signup", auth_service.sign_up, email=email, password=password, next=next
+    )
 
 
 @router.post("/magic-link")
