@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from psycopg import sql
 from psycopg.rows import class_row
 
 from roomcraft.db.session import Conn
+from roomcraft.kit.pagination import Cursor
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,142 @@ async def delete_renders(conn: Conn, *, render_ids: list[UUID]) -> tuple[int, li
     rows = await cur.fetchall()
     paths = [row[key] for row in rows for key in ("image_path", "thumb_path") if row[key]]
     return len({row["id"] for row in rows}), paths
+
+
+@dataclass(frozen=True)
+class RenderFilters:
+    mode: str | None = None
+    room_type: str | None = None
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderCardRow:
+    """A render as a card: its cover variant, how many variants, whether it is a favorite.
+    `sort_at` is the key the list is ordered by (created_at, or added_at in a collection)."""
+
+    id: UUID
+    mode: str
+    room_type: str | None
+    style: str | None
+    prompt: str | None
+    created_at: datetime
+    sort_at: datetime
+    variant_count: int
+    cover_idx: int | None
+    cover_image_path: str | None
+    cover_thumb_path: str | None
+    cover_width: int | None
+    cover_height: int | None
+    is_favorited: bool
+
+
+# One query per page: the cover by a join, the count and the favorite flag by subqueries.
+_CARDS = """
+select r.id, r.mode, r.room_type, r.style, r.prompt, r.created_at, {sort_at} as sort_at,
+       (select count(*) from public.render_variants n where n.render_id = r.id)::int
+         as variant_count,
+       v.idx as cover_idx, v.image_path as cover_image_path, v.thumb_path as cover_thumb_path,
+       v.width as cover_width, v.height as cover_height,
+       exists (select 1
+                 from public.collection_items fi
+                 join public.collections f on f.id = fi.collection_id and f.is_default_favorites
+                where fi.render_id = r.id) as is_favorited
+  from {source}
+  left join public.render_variants v on v.render_id = r.id and v.idx = r.cover_variant
+ where {conditions}
+ order by {sort_at} desc, {sort_id} desc
+ limit %(limit)s
+"""
+
+
+async def _list_cards(
+    conn: Conn,
+    *,
+    source: sql.Composable,
+    sort_at: sql.Composable,
+    sort_id: sql.Composable,
+    conditions: list[sql.Composable],
+    params: dict[str, Any],
+    after: Cursor | None,
+    limit: int,
+) -> list[RenderCardRow]:
+    if after is not None:
+        # A row comparison the (…, created_at desc, id desc) indexes answer directly.
+        conditions = [
+            *conditions,
+            sql.SQL("({}, {}) < (%(after_at)s, %(after_id)s)").format(sort_at, sort_id),
+        ]
+        params = {**params, "after_at": after.created_at, "after_id": after.id}
+    query = sql.SQL(_CARDS).format(
+        sort_at=sort_at,
+        sort_id=sort_id,
+        source=source,
+        conditions=sql.SQL(" and ").join(conditions),
+    )
+    async with conn.cursor(row_factory=class_row(RenderCardRow)) as cur:
+        await cur.execute(query, {**params, "limit": limit})
+        return await cur.fetchall()
+
+
+async def list_renders(
+    conn: Conn, *, owner_id: UUID, filters: RenderFilters, after: Cursor | None, limit: int
+) -> list[RenderCardRow]:
+    """The owner's renders as cards, newest first, after the cursor."""
+    conditions: list[sql.Composable] = [sql.SQL("r.owner_id = %(owner)s")]
+    params: dict[str, Any] = {"owner": owner_id}
+    for column, value in (
+        ("mode", filters.mode),
+        ("room_type", filters.room_type),
+        ("style", filters.style),
+    ):
+        if value is not None:
+            # Only the filters given are in the query, so the planner sees plain equalities.
+            conditions.append(
+                sql.SQL("r.{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+            )
+            params[column] = value
+    return await _list_cards(
+        conn,
+        source=sql.SQL("public.renders r"),
+        sort_at=sql.SQL("r.created_at"),
+        sort_id=sql.SQL("r.id"),
+        conditions=conditions,
+        params=params,
+        after=after,
+        limit=limit,
+    )
+
+
+async def list_collection_renders(
+    conn: Conn, *, owner_id: UUID, collection_id: UUID | None, after: Cursor | None, limit: int
+) -> list[RenderCardRow]:
+    """Cards of a collection's renders, newest added first; `None` is the owner's favorites."""
+    if collection_id is None:
+        collection = sql.SQL(
+            "(select f.id from public.collections f"
+            " where f.owner_id = %(owner)s and f.is_default_favorites)"
+        )
+    else:
+        collection = sql.SQL("%(collection)s")
+    return await _list_cards(
+        conn,
+        source=sql.SQL("public.collection_items ci join public.renders r on r.id = ci.render_id"),
+        sort_at=sql.SQL("ci.added_at"),
+        sort_id=sql.SQL("ci.render_id"),
+        # The collection alone (not the owner too), so its (added_at, render_id) index answers.
+        conditions=[sql.SQL("ci.collection_id = {}").format(collection)],
+        params={"owner": owner_id, "collection": collection_id},
+        after=after,
+        limit=limit,
+    )
+
+
+async def count_renders(conn: Conn, *, render_ids: list[UUID]) -> int:
+    """How many of these renders the caller can see (RLS: their own)."""
+    cur = await conn.execute(
+        "select count(*)::int as n from public.renders where id = any(%s)", (render_ids,)
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row["n"])

@@ -5,8 +5,9 @@ from uuid import UUID
 
 from roomcraft.db.session import Conn, set_identity
 from roomcraft.kit.errors import NotFound
+from roomcraft.kit.pagination import Cursor
 from roomcraft.renders import repository
-from roomcraft.renders.repository import RenderRow, VariantRow
+from roomcraft.renders.repository import RenderCardRow, RenderFilters, RenderRow, VariantRow
 from roomcraft.storage.tasks import FileRemover
 
 
@@ -45,4 +46,29 @@ async def delete_renders(conn: Conn, remover: FileRemover, *, render_ids: list[U
 async def delete_render(conn: Conn, remover: FileRemover, *, render_id: UUID) -> None:
     """Delete one render of the caller; another user's (or a missing one) is not found."""
     if await delete_renders(conn, remover, render_ids=[render_id]) == 0:
+        raise RenderNotFound
+
+
+async def list_renders(
+    conn: Conn, *, owner_id: UUID, filters: RenderFilters, after: Cursor | None, limit: int
+) -> list[RenderCardRow]:
+    """The caller's renders as cards, newest first; filters combine."""
+    return await repository.list_renders(
+        conn, owner_id=owner_id, filters=filters, after=after, limit=limit
+    )
+
+
+async def list_collection_renders(
+    conn: Conn, *, owner_id: UUID, collection_id: UUID | None, after: Cursor | None, limit: int
+) -> list[RenderCardRow]:
+    """Cards of a collection's renders, newest added first; `None` means the favorites."""
+    return await repository.list_collection_renders(
+        conn, owner_id=owner_id, collection_id=collection_id, after=after, limit=limit
+    )
+
+
+async def ensure_renders_visible(conn: Conn, *, render_ids: list[UUID]) -> None:
+    """`RenderNotFound` unless every one of these renders is the caller's."""
+    wanted = list(set(render_ids))
+    if await repository.count_renders(conn, render_ids=wanted) != len(wanted):
         raise RenderNotFound

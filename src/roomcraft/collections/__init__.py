@@ -1,0 +1,1 @@
+"""Collections of renders; favorites are each user's default "My Favorites" collection."""

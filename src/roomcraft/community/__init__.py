@@ -1,0 +1,1 @@
+"""The community gallery: admin-curated collections of renders and images anyone can browse."""
