@@ -30,6 +30,7 @@ from roomcraft.generations.providers.base import (
 from roomcraft.generations.repository import JobRow, PredictionRow, VariantRow
 from roomcraft.kit import images
 from roomcraft.kit.errors import AppError
+from roomcraft.kit.time import utcnow
 from roomcraft.runtime import Runtime
 from roomcraft.usage import service as usage_service
 
@@ -174,9 +175,7 @@ async def poll_job(rt: Runtime, job_id: UUID, *, attempt: int) -> None:
                 log.warning("generations.poll_failed", job_id=str(job_id), error=error.message)
     async with as_service(rt.pool) as conn:
         done = await _record_statuses(conn, job_id=job_id, fetched=fetched)
-        too_old = await _older_than(
-            conn, job_id, timedelta(seconds=rt.settings.stuck_after_seconds)
-        )
+        too_old = utcnow() - job.created_at > timedelta(seconds=rt.settings.stuck_after_seconds)
         if not done and not too_old:
             delay = WEBHOOK_SAFETY_INTERVAL if rt.settings.receives_webhooks else None
             await rt.scheduler.poll(
@@ -187,11 +186,6 @@ async def poll_job(rt: Runtime, job_id: UUID, *, attempt: int) -> None:
             )
     if done:
         await finish_job(rt, job_id, known=fetched)
-
-
-async def _older_than(conn: Conn, job_id: UUID, age: timedelta) -> bool:
-    stuck = await repository.list_stuck_job_ids(conn, older_than=age)
-    return job_id in stuck
 
 
 async def _record_statuses(conn: Conn, *, job_id: UUID, fetched: dict[str, Prediction]) -> bool:
