@@ -21,7 +21,9 @@ from roomcraft.runtime import Runtime, open_runtime
 from roomcraft.storage import routes as storage_routes
 from roomcraft.web.routes import app as app_pages
 from roomcraft.web.routes import auth as auth_pages
+from roomcraft.web.routes import community as community_pages
 from roomcraft.web.routes import generate as generate_pages
+from roomcraft.web.routes import library as library_pages
 from roomcraft.web.routes import public as public_pages
 from roomcraft.web.templating import STATIC_DIR, Templates
 from roomcraft.worker.run import run_worker
@@ -108,6 +110,8 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(app_pages.router)
     app.include_router(generate_pages.router)
+    app.include_router(library_pages.router)
+    app.include_router(community_pages.router)
     if settings.google_enabled:
         # Authlib keeps the OAuth state in a signed cookie session for the round trip to Google.
         app.add_middleware(

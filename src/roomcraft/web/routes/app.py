@@ -1,5 +1,4 @@
-"""The signed-in app's pages. Later issues fill Generate, My Renders, Favorites, Collections,
-Community and Admin; until then each is a real empty state."""
+"""The signed-in app's own pages: the dashboard and Settings."""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,9 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from roomcraft.api.deps import (
-    AdminUser,
     CurrentUser,
-    OptionalIdentity,
     ServiceConn,
     SettingsDep,
     UserConn,
@@ -27,31 +24,6 @@ router = APIRouter(include_in_schema=False)
 @router.get("/dashboard")
 async def dashboard(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
     return templates.render(request, "app/dashboard.html", nav="dashboard")
-
-
-@router.get("/renders")
-async def renders(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/renders.html", nav="renders")
-
-
-@router.get("/favorites")
-async def favorites(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/favorites.html", nav="favorites")
-
-
-@router.get("/collections")
-async def collections(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/collections.html", nav="collections")
-
-
-@router.get("/community")
-async def community(request: Request, templates: TemplatesDep, _: OptionalIdentity) -> Response:
-    return templates.render(request, "app/community.html", nav="community")
-
-
-@router.get("/admin")
-async def admin(request: Request, templates: TemplatesDep, _: AdminUser) -> Response:
-    return templates.render(request, "app/admin.html", nav="admin")
 
 
 async def _settings_page(
