@@ -154,6 +154,12 @@ class Settings(BaseSettings):
     )
     stuck_after_seconds: int = Field(default=600, alias="ROOMCRAFT_STUCK_AFTER_SECONDS")
 
+    # Stripe: without a secret key billing is off and everyone is on the free plan.
+    stripe_secret_key: SecretStr | None = Field(default=None, alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET")
+    # Where the Stripe SDK sends its requests; tests point it at a loopback fake.
+    stripe_api_base: str = Field(default="https://api.stripe.com", alias="STRIPE_API_BASE")
+
     @property
     def is_development(self) -> bool:
         return self.env is Environment.development
@@ -166,6 +172,10 @@ class Settings(BaseSettings):
     def receives_webhooks(self) -> bool:
         """Providers can call us back only at an address that was configured on purpose."""
         return "public_base_url" in self.model_fields_set
+
+    @property
+    def billing_enabled(self) -> bool:
+        return self.stripe_secret_key is not None
 
     @property
     def google_enabled(self) -> bool:
