@@ -14,6 +14,7 @@ from roomcraft.api import handlers, ops
 from roomcraft.api.middleware import RequestContextMiddleware
 from roomcraft.api.router import api_router
 from roomcraft.auth.passwords import Passwords
+from roomcraft.billing.routes import webhooks_router as billing_webhooks_router
 from roomcraft.config import Settings
 from roomcraft.db.pool import open_pool
 from roomcraft.generations.routes import webhooks_router
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(api_router)
     app.include_router(webhooks_router)
+    app.include_router(billing_webhooks_router)
     app.include_router(storage_routes.router)
     app.include_router(public_pages.router)
     app.include_router(auth_pages.router)

@@ -1,8 +1,10 @@
 """All SQL of profiles."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
+from psycopg import sql
 from psycopg.rows import class_row
 
 from roomcraft.db.session import Conn
@@ -13,19 +15,51 @@ class ProfileRow:
     id: UUID
     email: str
     name: str | None
+    customer_id: str | None
+    subscription_id: str | None
     price_id: str | None
     has_access: bool
+    current_period_end: datetime | None
+    next_price_id: str | None
+    plan_changes_at: datetime | None
     is_admin: bool
 
 
-async def get_profile(conn: Conn, *, user_id: UUID) -> ProfileRow | None:
+@dataclass(frozen=True)
+class BillingState:
+    """The profile's billing columns, as a subscription's state leaves them."""
+
+    subscription_id: str | None
+    price_id: str | None
+    has_access: bool
+    current_period_end: datetime | None
+    next_price_id: str | None
+    plan_changes_at: datetime | None
+
+
+_SELECT_PROFILE = sql.SQL("""
+    select id, email, name, customer_id, subscription_id, price_id, has_access,
+           current_period_end, next_price_id, plan_changes_at, is_admin
+      from public.profiles
+""")
+
+
+async def _get_one(conn: Conn, condition: sql.SQL, value: object) -> ProfileRow | None:
     async with conn.cursor(row_factory=class_row(ProfileRow)) as cur:
-        await cur.execute(
-            "select id, email, name, price_id, has_access, is_admin from public.profiles"
-            " where id = %s",
-            (user_id,),
-        )
+        await cur.execute(_SELECT_PROFILE + condition, (value,))
         return await cur.fetchone()
+
+
+async def get_profile(conn: Conn, *, user_id: UUID) -> ProfileRow | None:
+    return await _get_one(conn, sql.SQL("where id = %s"), user_id)
+
+
+async def get_profile_by_email(conn: Conn, *, email: str) -> ProfileRow | None:
+    return await _get_one(conn, sql.SQL("where lower(email) = lower(%s)"), email)
+
+
+async def get_profile_by_customer(conn: Conn, *, customer_id: str) -> ProfileRow | None:
+    return await _get_one(conn, sql.SQL("where customer_id = %s"), customer_id)
 
 
 async def update_admin_by_email(conn: Conn, *, email: str, is_admin: bool) -> bool:
@@ -34,3 +68,38 @@ async def update_admin_by_email(conn: Conn, *, email: str, is_admin: bool) -> bo
         (is_admin, email),
     )
     return cur.rowcount == 1
+
+
+async def update_customer_id(conn: Conn, *, user_id: UUID, customer_id: str) -> bool:
+    """Link a billing customer to the profile unless it already has one (or another profile has
+    this one); False when nothing changed."""
+    cur = await conn.execute(
+        """
+        update public.profiles set customer_id = %(customer)s
+         where id = %(user)s and customer_id is null
+           and not exists (select from public.profiles where customer_id = %(customer)s)
+        """,
+        {"user": user_id, "customer": customer_id},
+    )
+    return cur.rowcount == 1
+
+
+async def update_billing(conn: Conn, *, user_id: UUID, state: BillingState) -> None:
+    await conn.execute(
+        """
+        update public.profiles
+           set subscription_id = %(subscription_id)s, price_id = %(price_id)s,
+               has_access = %(has_access)s, current_period_end = %(current_period_end)s,
+               next_price_id = %(next_price_id)s, plan_changes_at = %(plan_changes_at)s
+         where id = %(user_id)s
+        """,
+        {
+            "user_id": user_id,
+            "subscription_id": state.subscription_id,
+            "price_id": state.price_id,
+            "has_access": state.has_access,
+            "current_period_end": state.current_period_end,
+            "next_price_id": state.next_price_id,
+            "plan_changes_at": state.plan_changes_at,
+        },
+    )
