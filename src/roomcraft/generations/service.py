@@ -116,6 +116,11 @@ async def get_job_in_flight(conn: Conn, settings: Settings, *, user_id: UUID) ->
     )
 
 
+async def get_job_id_by_idempotency_key(conn: Conn, *, user_id: UUID, key: UUID) -> UUID | None:
+    """The caller's job submitted with this idempotency key, if there is one."""
+    return await repository.get_job_id_by_idempotency_key(conn, owner_id=user_id, key=key)
+
+
 def prefill(presets: Presets, query: Mapping[str, str]) -> dict[str, object]:
     """The generator's settings from "Try this look" query parameters; unknown values dropped."""
     known: dict[str, Callable[[str], bool]] = {
