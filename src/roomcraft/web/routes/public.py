@@ -24,6 +24,7 @@ async def pricing(
     pool: PoolDep,
     identity: OptionalIdentity,
 ) -> Response:
+    """The plans from configuration; signed in, the current one is marked and the others offered."""
     current_plan_key = None
     if identity is not None:
         async with as_user(pool, identity.user_id) as conn:
@@ -32,10 +33,9 @@ async def pricing(
     context = {
         "plans": settings.plans,
         "current_plan_key": current_plan_key,
-        # Stripe checkout arrives with the billing issue (#5).
-        "billing_enabled": False,
+        "billing_enabled": settings.billing_enabled,
     }
-    return templates.render(request, "public/pricing.html", context)
+    return templates.render(request, "public/pricing.html", context, nav="pricing")
 
 
 @router.get("/privacy")
