@@ -764,5 +764,8 @@ class TestCancel:
         await env.drain(runtime)
         state = await generation(signed_in, job_id)
         assert (state["status"], state["variants"]) == ("canceled", None)
-        assert await env.job_ledger(pool, job_id) == [debit(2), refund(2, "Refund: canceled")]
+        assert await env.job_ledger(pool, job_id) == [
+            debit(2),
+            refund(2, "Refund: you canceled the job"),
+        ]
         await env.assert_ledger_matches_delivered(pool, job_id)

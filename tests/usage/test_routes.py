@@ -94,7 +94,7 @@ class TestUsage:
         assert (await usage(signed_in))["remaining"] == 10
         lines = (await history(signed_in))["items"]
         assert [(line["kind"], line["amount"], line["description"]) for line in lines] == [
-            ("credit_adjustment", 2, "Refund: canceled"),
+            ("credit_adjustment", 2, "Refund: you canceled the job"),
             ("generation_debit", 2, "Imagine: 2 variants"),
         ]
         assert {line["jobId"] for line in lines} == {job_id}

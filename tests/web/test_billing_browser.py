@@ -63,7 +63,7 @@ LEDGER: list[tuple[str, int, str]] = [
     ("debit", 1, "staging"),
     ("debit", 1, "imagine"),
     ("debit", 2, "compose"),
-    ("credit", 2, "Refund: canceled"),
+    ("credit", 2, "Refund: you canceled the job"),
     ("debit", 2, "redesign"),
     ("debit", 1, "imagine"),
     ("debit", 2, "staging"),

@@ -442,7 +442,7 @@ class TestGenerateOutOfGenerations:
         self, client_for: MakeClient, user: Account, pool: Pool
     ) -> None:
         await charge(pool, user, variants=FREE_LIMIT)
-        await credit(pool, user, amount=1, reason="Refund: canceled")
+        await credit(pool, user, amount=1, reason="Refund: you canceled the job")
         html = (await (await client_for(user)).get("/generate")).text
         assert re.search(r'data-testid="out-of-credits"[^>]*\shidden>', html)
 

@@ -162,5 +162,5 @@ async def cancel_generation(conn: Conn, scheduler: Scheduler, *, job_id: UUID) -
     if job.status in lifecycle.TERMINAL_JOB:
         return
     await lifecycle.set_status(conn, job, "canceled", error=CANCELED)
-    await lifecycle.reconcile_charge(conn, job, delivered=0, reason="Refund: canceled")
+    await lifecycle.reconcile_charge(conn, job, delivered=0, reason="Refund: you canceled the job")
     await scheduler.cancel_predictions(conn, job_id=job_id)

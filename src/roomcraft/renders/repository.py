@@ -24,6 +24,20 @@ class RenderRow:
     input1_path: str | None
     cover_variant: int
     created_at: datetime
+    is_favorited: bool
+    collection_ids: list[UUID]  # the caller's collections it is in, "My Favorites" included
+
+
+# Whether a render `r` is a favorite, and every collection it is in (the "Add to collection"
+# menus show their check marks from it): two subqueries on the items' render_id index.
+_MEMBERSHIPS = sql.SQL("""
+       exists (select 1
+                 from public.collection_items fi
+                 join public.collections f on f.id = fi.collection_id and f.is_default_favorites
+                where fi.render_id = r.id) as is_favorited,
+       array(select m.collection_id from public.collection_items m
+              where m.render_id = r.id order by m.added_at) as collection_ids
+""")
 
 
 @dataclass(frozen=True)
@@ -38,13 +52,13 @@ class VariantRow:
 async def get_render(conn: Conn, *, render_id: UUID) -> RenderRow | None:
     async with conn.cursor(row_factory=class_row(RenderRow)) as cur:
         await cur.execute(
-            """
+            sql.SQL("""
             select r.id, r.job_id, r.mode, r.room_type, r.style, r.prompt, j.provider,
-                   j.input1_path, r.cover_variant, r.created_at
+                   j.input1_path, r.cover_variant, r.created_at, {memberships}
               from public.renders r
               join public.generation_jobs j on j.id = r.job_id
              where r.id = %s
-            """,
+            """).format(memberships=_MEMBERSHIPS),
             (render_id,),
         )
         return await cur.fetchone()
@@ -89,8 +103,9 @@ class RenderFilters:
 
 @dataclass(frozen=True)
 class RenderCardRow:
-    """A render as a card: its cover variant, how many variants, whether it is a favorite.
-    `sort_at` is the key the list is ordered by (created_at, or added_at in a collection)."""
+    """A render as a card: its cover variant, how many variants, whether it is a favorite, the
+    collections it is in and the engine that made it. `sort_at` is the key the list is ordered
+    by (created_at, or added_at in a collection)."""
 
     id: UUID
     mode: str
@@ -106,24 +121,29 @@ class RenderCardRow:
     cover_width: int | None
     cover_height: int | None
     is_favorited: bool
+    collection_ids: list[UUID]
+    provider: str
 
 
-# One query per page: the cover by a join, the count and the favorite flag by subqueries.
+# One query per page. The page's rows are chosen first (on the list's index, in its order), and
+# only then do they get their cover and engine (joins), variant count and memberships
+# (subqueries): written as one flat select, the planner would hash the owner's whole favorites set
+# to answer the favorite flag of 25 rows.
 _CARDS = """
-select r.id, r.mode, r.room_type, r.style, r.prompt, r.created_at, {sort_at} as sort_at,
+select r.id, r.mode, r.room_type, r.style, r.prompt, r.created_at, r.sort_at,
        (select count(*) from public.render_variants n where n.render_id = r.id)::int
          as variant_count,
        v.idx as cover_idx, v.image_path as cover_image_path, v.thumb_path as cover_thumb_path,
-       v.width as cover_width, v.height as cover_height,
-       exists (select 1
-                 from public.collection_items fi
-                 join public.collections f on f.id = fi.collection_id and f.is_default_favorites
-                where fi.render_id = r.id) as is_favorited
-  from {source}
+       v.width as cover_width, v.height as cover_height, j.provider, {memberships}
+  from (select r.id, r.job_id, r.mode, r.room_type, r.style, r.prompt, r.created_at,
+               r.cover_variant, {sort_at} as sort_at
+          from {source}
+         where {conditions}
+         order by {sort_at} desc, {sort_id} desc
+         limit %(limit)s) r
+  join public.generation_jobs j on j.id = r.job_id
   left join public.render_variants v on v.render_id = r.id and v.idx = r.cover_variant
- where {conditions}
- order by {sort_at} desc, {sort_id} desc
- limit %(limit)s
+ order by r.sort_at desc, r.id desc
 """
 
 
@@ -146,6 +166,7 @@ async def _list_cards(
         ]
         params = {**params, "after_at": after.created_at, "after_id": after.id}
     query = sql.SQL(_CARDS).format(
+        memberships=_MEMBERSHIPS,
         sort_at=sort_at,
         sort_id=sort_id,
         source=source,
@@ -209,6 +230,39 @@ async def list_collection_renders(
     )
 
 
+@dataclass(frozen=True)
+class CollectionCoverRow:
+    collection_id: UUID
+    image_path: str
+    thumb_path: str | None
+
+
+async def list_collection_covers(
+    conn: Conn, *, owner_id: UUID, per_collection: int
+) -> list[CollectionCoverRow]:
+    """The cover variants of the newest renders of each of the owner's collections, newest
+    added first within a collection; a collection without items has none."""
+    async with conn.cursor(row_factory=class_row(CollectionCoverRow)) as cur:
+        await cur.execute(
+            """
+            select c.id as collection_id, v.image_path, v.thumb_path
+              from public.collections c
+             cross join lateral (
+                   select ci.render_id, ci.added_at from public.collection_items ci
+                    where ci.collection_id = c.id
+                    order by ci.added_at desc, ci.render_id desc
+                    limit %(per_collection)s
+                   ) newest
+              join public.renders r on r.id = newest.render_id
+              join public.render_variants v on v.render_id = r.id and v.idx = r.cover_variant
+             where c.owner_id = %(owner)s
+             order by c.id, newest.added_at desc, newest.render_id desc
+            """,
+            {"owner": owner_id, "per_collection": per_collection},
+        )
+        return await cur.fetchall()
+
+
 async def count_renders(conn: Conn, *, render_ids: list[UUID]) -> int:
     """How many of these renders the caller can see (RLS: their own)."""
     cur = await conn.execute(
@@ -217,3 +271,45 @@ async def count_renders(conn: Conn, *, render_ids: list[UUID]) -> int:
     row = await cur.fetchone()
     assert row is not None
     return int(row["n"])
+
+
+@dataclass(frozen=True)
+class AdminRenderRow:
+    """A render of any user, for the admins' curation page: its cover and its job's settings."""
+
+    id: UUID
+    owner_email: str
+    mode: str
+    room_type: str | None
+    style: str | None
+    prompt: str | None
+    settings: dict[str, Any]
+    created_at: datetime
+    cover_image_path: str | None
+    cover_thumb_path: str | None
+
+
+_ADMIN_RENDERS = """
+select r.id, p.email as owner_email, r.mode, r.room_type, r.style, r.prompt, j.settings,
+       r.created_at, v.image_path as cover_image_path, v.thumb_path as cover_thumb_path
+  from public.renders r
+  join public.generation_jobs j on j.id = r.job_id
+  join public.profiles p on p.id = r.owner_id
+  left join public.render_variants v on v.render_id = r.id and v.idx = r.cover_variant
+"""
+
+
+async def list_recent_renders_of_all(conn: Conn, *, limit: int) -> list[AdminRenderRow]:
+    """The newest renders of every user (on a service-role connection: RLS hides others')."""
+    async with conn.cursor(row_factory=class_row(AdminRenderRow)) as cur:
+        await cur.execute(
+            _ADMIN_RENDERS + " order by r.created_at desc, r.id desc limit %s", (limit,)
+        )
+        return await cur.fetchall()
+
+
+async def get_render_of_any_user(conn: Conn, *, render_id: UUID) -> AdminRenderRow | None:
+    """One render of any user with its job's settings (on a service-role connection)."""
+    async with conn.cursor(row_factory=class_row(AdminRenderRow)) as cur:
+        await cur.execute(_ADMIN_RENDERS + " where r.id = %s", (render_id,))
+        return await cur.fetchone()

@@ -7,7 +7,13 @@ from roomcraft.db.session import Conn, set_identity
 from roomcraft.kit.errors import NotFound
 from roomcraft.kit.pagination import Cursor
 from roomcraft.renders import repository
-from roomcraft.renders.repository import RenderCardRow, RenderFilters, RenderRow, VariantRow
+from roomcraft.renders.repository import (
+    CollectionCoverRow,
+    RenderCardRow,
+    RenderFilters,
+    RenderRow,
+    VariantRow,
+)
 from roomcraft.storage.tasks import FileRemover
 
 
@@ -67,8 +73,48 @@ async def list_collection_renders(
     )
 
 
+async def list_collection_covers(
+    conn: Conn, *, owner_id: UUID, per_collection: int = 3
+) -> dict[UUID, list[CollectionCoverRow]]:
+    """The covers of each collection's newest renders, by collection (for the Collections page)."""
+    covers: dict[UUID, list[CollectionCoverRow]] = {}
+    for cover in await repository.list_collection_covers(
+        conn, owner_id=owner_id, per_collection=per_collection
+    ):
+        covers.setdefault(cover.collection_id, []).append(cover)
+    return covers
+
+
 async def ensure_renders_visible(conn: Conn, *, render_ids: list[UUID]) -> None:
     """`RenderNotFound` unless every one of these renders is the caller's."""
     wanted = list(set(render_ids))
     if await repository.count_renders(conn, render_ids=wanted) != len(wanted):
         raise RenderNotFound
+
+
+async def list_recent_renders_of_all(
+    conn: Conn, *, limit: int = 12
+) -> list[repository.AdminRenderRow]:
+    """Every user's newest renders, for admins; `conn` must be a service-role connection."""
+    return await repository.list_recent_renders_of_all(conn, limit=limit)
+
+
+def _look_of(render: repository.AdminRenderRow) -> dict[str, object]:
+    """What "Try this look" reproduces of a render: its mode, room type, style and prompt, and
+    its job's aspect ratio, quality and variants (snake_case keys, empty values left out)."""
+    look: dict[str, object] = {
+        "mode": render.mode,
+        "room_type": render.room_type,
+        "style": render.style,
+        "prompt": render.prompt,
+        **{key: render.settings.get(key) for key in ("aspect_ratio", "quality", "variants")},
+    }
+    return {key: value for key, value in look.items() if value not in (None, "")}
+
+
+async def get_render_look(conn: Conn, *, render_id: UUID) -> dict[str, object]:
+    """The look of any user's render, for admins (service-role `conn`); unknown is not found."""
+    render = await repository.get_render_of_any_user(conn, render_id=render_id)
+    if render is None:
+        raise RenderNotFound
+    return _look_of(render)

@@ -7,7 +7,7 @@ for (`current_period_end`), which is when `plan_changes_at` falls. Losing a subs
 invoices applies at once.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -103,19 +103,7 @@ def billing_after(
 
 
 def _with(profile: ProfileRow, state: BillingState) -> ProfileRow:
-    return ProfileRow(
-        id=profile.id,
-        email=profile.email,
-        name=profile.name,
-        customer_id=profile.customer_id,
-        is_admin=profile.is_admin,
-        subscription_id=state.subscription_id,
-        price_id=state.price_id,
-        has_access=state.has_access,
-        current_period_end=state.current_period_end,
-        next_price_id=state.next_price_id,
-        plan_changes_at=state.plan_changes_at,
-    )
+    return replace(profile, **asdict(state))
 
 
 async def get_profile(conn: Conn, *, user_id: UUID) -> ProfileRow:

@@ -69,6 +69,8 @@ async def render_detail(
             "prompt": render.prompt,
             "created_at": render.created_at,
             "provider": render.provider,
+            "is_favorited": render.is_favorited,
+            "collection_ids": render.collection_ids,
             "variants": [
                 {
                     "idx": v.idx,

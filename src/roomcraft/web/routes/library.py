@@ -1,24 +1,404 @@
-"""The library's pages: My Renders, Favorites, Collections and a collection's page."""
+"""The library's pages: My Renders, Favorites, Collections and a collection's page.
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+A grid is one page of cards from one list query (keyset cursor). "Load more" is a plain link to
+the next page, which htmx appends in place. Every form posts here and works without JavaScript;
+with it, the card controls (static/js/cards.js) and static/js/library.js call the JSON API instead.
+An unknown filter value or a damaged cursor is ignored with a message on the page, never a 400.
+"""
 
-from roomcraft.api.deps import CurrentUser
+from dataclasses import dataclass, field
+from datetime import datetime
+from textwrap import shorten
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+
+from roomcraft.api.deps import CurrentUser, RuntimeDep, UserConn
+from roomcraft.auth.service import Identity
+from roomcraft.collections import service as collections_service
+from roomcraft.collections.errors import CollectionNotFound
+from roomcraft.collections.repository import CollectionRow
+from roomcraft.collections.schemas import CollectionName
+from roomcraft.db.session import Conn
+from roomcraft.generations.presets import MODES, Presets
+from roomcraft.kit.errors import ValidationFailed
+from roomcraft.kit.pagination import DEFAULT_LIMIT, Cursor, decode_cursor, encode_cursor
+from roomcraft.renders import service as renders_service
+from roomcraft.renders.repository import CollectionCoverRow, RenderCardRow, RenderFilters
+from roomcraft.runtime import Runtime
+from roomcraft.storage.tasks import FileRemover
 from roomcraft.web.deps import TemplatesDep
+from roomcraft.web.templating import Templates
 
 router = APIRouter(include_in_schema=False)
 
+PAGE_SIZE = DEFAULT_LIMIT
+MODE_NAMES = {mode: mode.capitalize() for mode in MODES}
+NAME_HELP = "Give the collection a name of 1 to 100 characters."
+STALE_CURSOR = "That page link is out of date, so the newest renders are shown."
+_collection_name = TypeAdapter(CollectionName)
+
+FormText = Annotated[str, Form()]
+
+
+@dataclass(frozen=True)
+class Library:
+    """What every library page works with: the request, who asks, their unit of work."""
+
+    request: Request
+    templates: Templates
+    identity: Identity
+    conn: Conn
+    runtime: Runtime
+
+    @property
+    def owner_id(self) -> UUID:
+        return self.identity.user_id
+
+    def render(self, name: str, context: dict[str, Any], *, nav: str, status: int) -> Response:
+        return self.templates.render(self.request, name, context, nav=nav, status_code=status)
+
+
+async def get_library(
+    request: Request,
+    templates: TemplatesDep,
+    identity: CurrentUser,
+    conn: UserConn,
+    runtime: RuntimeDep,
+) -> Library:
+    return Library(request, templates, identity, conn, runtime)
+
+
+LibraryDep = Annotated[Library, Depends(get_library)]
+
+
+# ---------- Cards ----------
+
+
+@dataclass(frozen=True)
+class Card:
+    """A render card as the templates show it (components/render_card.html)."""
+
+    id: UUID
+    title: str
+    subtitle: str
+    created_at: datetime
+    provider: str
+    variant_idx: int
+    url: str | None
+    thumb_url: str | None
+    width: int
+    height: int
+    is_favorited: bool
+    collection_ids: list[UUID]
+
+
+@dataclass(frozen=True)
+class Grid:
+    cards: list[Card]
+    next_url: str | None
+
+
+def render_title(presets: Presets, row: RenderCardRow) -> str:
+    """A render's name: its room type and style, else its prompt, else its mode."""
+    room = presets.room_type(row.room_type or "")
+    style = presets.style(row.style or "")
+    names = [room.name if room else row.room_type, style.name if style else row.style]
+    if any(names):
+        return " · ".join(name for name in names if name)
+    if row.prompt:
+        return shorten(row.prompt, width=60, placeholder="…")
+    return f"{MODE_NAMES.get(row.mode, row.mode)} render"
+
+
+def _card(runtime: Runtime, row: RenderCardRow) -> Card:
+    variants = f"{row.variant_count} variant{'' if row.variant_count == 1 else 's'}"
+    image, thumb = row.cover_image_path, row.cover_thumb_path or row.cover_image_path
+    return Card(
+        id=row.id,
+        title=render_title(runtime.presets, row),
+        subtitle=f"{MODE_NAMES.get(row.mode, row.mode)} · {variants}",
+        created_at=row.created_at,
+        provider=row.provider,
+        variant_idx=row.cover_idx or 0,
+        url=runtime.storage.public_url(image) if image else None,
+        thumb_url=runtime.storage.public_url(thumb) if thumb else None,
+        width=row.cover_width or 4,
+        height=row.cover_height or 3,
+        is_favorited=row.is_favorited,
+        collection_ids=row.collection_ids,
+    )
+
+
+def _url(path: str, **params: str | None) -> str:
+    query = urlencode({key: value for key, value in params.items() if value})
+    return f"{path}?{query}" if query else path
+
+
+def _grid(runtime: Runtime, rows: list[RenderCardRow], path: str, **params: str | None) -> Grid:
+    """Cards from `PAGE_SIZE + 1` rows: the extra row only says that a next page exists."""
+    page = rows[:PAGE_SIZE]
+    next_url = None
+    if len(rows) > PAGE_SIZE:
+        next_url = _url(path, **params, cursor=encode_cursor(page[-1].sort_at, page[-1].id))
+    return Grid(cards=[_card(runtime, row) for row in page], next_url=next_url)
+
+
+def _cursor(raw: str | None, notices: list[str]) -> Cursor | None:
+    try:
+        return decode_cursor(raw)
+    except ValidationFailed:
+        notices.append(STALE_CURSOR)
+        return None
+
+
+# ---------- My Renders ----------
+
+
+@dataclass
+class RendersView:
+    """What My Renders shows: the filters asked for, the page, and what to say about them."""
+
+    mode: str | None = None
+    room_type: str | None = None
+    style: str | None = None
+    cursor: str | None = None
+    notices: list[str] = field(default_factory=list)
+    selected: list[UUID] = field(default_factory=list)
+    confirm_delete: bool = False
+    error: str | None = None
+    deleted: int = 0
+
+    @property
+    def filters(self) -> dict[str, str | None]:
+        return {"mode": self.mode, "room_type": self.room_type, "style": self.style}
+
+    def keep_known(self, presets: Presets) -> RenderFilters:
+        """The filters with unknown values dropped, each with a notice."""
+        self.mode = self._known(self.mode, set(MODE_NAMES), "mode")
+        self.room_type = self._known(
+            self.room_type, {room.key for room in presets.room_types}, "room type"
+        )
+        self.style = self._known(self.style, {style.key for style in presets.styles}, "style")
+        return RenderFilters(mode=self.mode, room_type=self.room_type, style=self.style)
+
+    def _known(self, value: str | None, known: set[str], what: str) -> str | None:
+        if not value or value in known:
+            return value or None
+        self.notices.append(f"There is no {what} “{shorten(value, 40)}”, so every {what} is shown.")
+        return None
+
+
+async def _renders_page(library: Library, view: RendersView, *, status: int = 200) -> Response:
+    rows = await renders_service.list_renders(
+        library.conn,
+        owner_id=library.owner_id,
+        filters=view.keep_known(library.runtime.presets),
+        after=_cursor(view.cursor, view.notices),
+        limit=PAGE_SIZE + 1,
+    )
+    context = {
+        "view": view,
+        "grid": _grid(library.runtime, rows, "/renders", **view.filters),
+        "filtered": any(view.filters.values()),
+        "older": bool(view.cursor) and STALE_CURSOR not in view.notices,
+        "newest_url": _url("/renders", **view.filters),
+        "presets": library.runtime.presets,
+        "mode_names": MODE_NAMES,
+        "collections": await collections_service.list_collections(
+            library.conn, owner_id=library.owner_id
+        ),
+    }
+    return library.render("app/renders.html", context, nav="renders", status=status)
+
 
 @router.get("/renders")
-async def renders(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/renders.html", nav="renders")
+async def renders(
+    library: LibraryDep,
+    mode: str | None = None,
+    room_type: str | None = None,
+    style: str | None = None,
+    cursor: str | None = None,
+    deleted: str | None = None,
+) -> Response:
+    count = int(deleted) if deleted and deleted.isdigit() else 0
+    view = RendersView(mode=mode, room_type=room_type, style=style, cursor=cursor, deleted=count)
+    return await _renders_page(library, view)
+
+
+@router.post("/renders/bulk")
+async def renders_bulk(
+    library: LibraryDep,
+    action: Annotated[Literal["add", "delete"], Form()],
+    render_ids: Annotated[list[UUID] | None, Form()] = None,
+    collection_id: Annotated[UUID | None, Form()] = None,
+    confirm: FormText = "",
+    mode: FormText = "",
+    room_type: FormText = "",
+    style: FormText = "",
+) -> Response:
+    """The selection toolbar without JavaScript: add the selected renders to a collection, or
+    delete them once the page has asked to confirm."""
+    selected = list(dict.fromkeys(render_ids or []))
+    view = RendersView(mode=mode, room_type=room_type, style=style, selected=selected)
+    if not selected:
+        view.error = "Select one or more renders first."
+        return await _renders_page(library, view, status=400)
+    if action == "add":
+        if collection_id is None:
+            view.error = "Choose a collection."
+            return await _renders_page(library, view, status=400)
+        await collections_service.add_items(
+            library.conn,
+            owner_id=library.owner_id,
+            collection_id=collection_id,
+            render_ids=selected,
+        )
+        return RedirectResponse(f"/collections/{collection_id}", status_code=303)
+    if confirm != "yes":
+        view.confirm_delete = True
+        return await _renders_page(library, view)
+    deleted = await renders_service.delete_renders(library.conn, FileRemover(), render_ids=selected)
+    return RedirectResponse(_url("/renders", **view.filters, deleted=str(deleted)), status_code=303)
+
+
+# ---------- Favorites ----------
 
 
 @router.get("/favorites")
-async def favorites(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/favorites.html", nav="favorites")
+async def favorites(library: LibraryDep, cursor: str | None = None) -> Response:
+    notices: list[str] = []
+    rows = await collections_service.list_favorites(
+        library.conn,
+        owner_id=library.owner_id,
+        after=_cursor(cursor, notices),
+        limit=PAGE_SIZE + 1,
+    )
+    context = {
+        "grid": _grid(library.runtime, rows, "/favorites"),
+        "notices": notices,
+        "older": bool(cursor) and not notices,
+    }
+    return library.render("app/favorites.html", context, nav="favorites", status=200)
+
+
+# ---------- Collections ----------
+
+
+def _collection_view(
+    runtime: Runtime, row: CollectionRow, covers: list[CollectionCoverRow]
+) -> dict[str, Any]:
+    public_url = runtime.storage.public_url
+    return {
+        "id": row.id,
+        "name": row.name,
+        "items_count": row.items_count,
+        "is_default": row.is_default_favorites,
+        "href": "/favorites" if row.is_default_favorites else f"/collections/{row.id}",
+        "covers": [public_url(cover.thumb_path or cover.image_path) for cover in covers],
+    }
+
+
+async def _collections_page(
+    library: Library, *, errors: dict[str, str] | None = None, name: str = "", status: int = 200
+) -> Response:
+    """The list; `errors` holds a form's message by "new" or by the collection's id."""
+    rows = await collections_service.list_collections(library.conn, owner_id=library.owner_id)
+    covers = await renders_service.list_collection_covers(library.conn, owner_id=library.owner_id)
+    context = {
+        "collections": [
+            _collection_view(library.runtime, row, covers.get(row.id, [])) for row in rows
+        ],
+        "errors": errors or {},
+        "name": name,
+    }
+    return library.render("app/collections.html", context, nav="collections", status=status)
 
 
 @router.get("/collections")
-async def collections(request: Request, templates: TemplatesDep, _: CurrentUser) -> Response:
-    return templates.render(request, "app/collections.html", nav="collections")
+async def collections(library: LibraryDep) -> Response:
+    return await _collections_page(library)
+
+
+@router.post("/collections")
+async def create_collection(library: LibraryDep, name: FormText = "") -> Response:
+    """Create a collection from the form on the Collections page."""
+    try:
+        valid = _collection_name.validate_python(name)
+    except ValidationError:
+        return await _collections_page(library, errors={"new": NAME_HELP}, name=name, status=400)
+    await collections_service.upsert_collection(
+        library.conn, owner_id=library.owner_id, collection_id=None, name=valid
+    )
+    return RedirectResponse("/collections", status_code=303)
+
+
+async def _collection_page(
+    library: Library,
+    collection_id: UUID,
+    *,
+    cursor: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    rows = await collections_service.list_collections(library.conn, owner_id=library.owner_id)
+    collection = next((row for row in rows if row.id == collection_id), None)
+    if collection is None:
+        raise CollectionNotFound
+    if collection.is_default_favorites:
+        return RedirectResponse("/favorites", status_code=303)
+    notices: list[str] = []
+    items = await collections_service.list_items(
+        library.conn,
+        owner_id=library.owner_id,
+        collection_id=collection_id,
+        after=_cursor(cursor, notices),
+        limit=PAGE_SIZE + 1,
+    )
+    context = {
+        "collection": _collection_view(library.runtime, collection, []),
+        "grid": _grid(library.runtime, items, f"/collections/{collection_id}"),
+        "notices": notices,
+        "older": bool(cursor) and not notices,
+        "error": error,
+    }
+    return library.render("app/collection.html", context, nav="collections", status=status)
+
+
+@router.get("/collections/{collection_id}")
+async def collection(
+    collection_id: UUID, library: LibraryDep, cursor: str | None = None
+) -> Response:
+    return await _collection_page(library, collection_id, cursor=cursor)
+
+
+@router.post("/collections/{collection_id}/rename")
+async def rename_collection(
+    collection_id: UUID,
+    library: LibraryDep,
+    name: FormText = "",
+    back: Annotated[Literal["list", "page"], Form()] = "list",
+) -> Response:
+    """Rename a collection from the Collections page or its own page (never "My Favorites")."""
+    try:
+        valid = _collection_name.validate_python(name)
+    except ValidationError:
+        if back == "page":
+            return await _collection_page(library, collection_id, error=NAME_HELP, status=400)
+        return await _collections_page(library, errors={str(collection_id): NAME_HELP}, status=400)
+    await collections_service.upsert_collection(
+        library.conn, owner_id=library.owner_id, collection_id=collection_id, name=valid
+    )
+    target = f"/collections/{collection_id}" if back == "page" else "/collections"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/collections/{collection_id}/delete")
+async def delete_collection(collection_id: UUID, library: LibraryDep) -> Response:
+    """Delete a collection (never "My Favorites"); its renders stay in My Renders."""
+    await collections_service.delete_collection(library.conn, collection_id=collection_id)
+    return RedirectResponse("/collections", status_code=303)

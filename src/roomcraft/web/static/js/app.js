@@ -1,4 +1,4 @@
-/* Roomcraft page behaviour: theme, progress bar, CSRF for HTMX, toasts, copy buttons.
+/* Roomcraft page behaviour: theme, progress bar, CSRF for HTMX, toasts, copy buttons, the JSON API.
    Loaded with `defer` after htmx; every listener is delegated on document so it keeps
    working after hx-boost swaps the body's content. */
 (function () {
@@ -264,6 +264,35 @@
       toast("Couldn't copy automatically. The text is selected: press Ctrl+C (⌘C on a Mac).", "error");
     });
   });
+
+  /* ---------- The JSON API: window.roomcraft.api(method, path, payload) ---------- */
+
+  function csrfHeader() {
+    var holder = document.getElementById("csrf-token");
+    return (holder && holder.getAttribute("data-token")) || "";
+  }
+
+  // The JSON API: resolves with the envelope's data, rejects with an Error carrying its message.
+  function api(method, path, payload) {
+    var headers = { Accept: "application/json" };
+    if (method !== "GET") headers["X-CSRF-Token"] = csrfHeader();
+    if (payload !== undefined) headers["Content-Type"] = "application/json";
+    var init = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
+    if (payload !== undefined) init.body = JSON.stringify(payload);
+    return fetch("/api/v1" + path, init).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        if (response.ok && body && body.success) return body.data;
+        var error = new Error((body && body.error && body.error.message) ||
+          "That didn't work (error " + response.status + "). Please try again.");
+        error.status = response.status;
+        throw error;
+      });
+    }, function () {
+      throw new Error("Couldn't reach Roomcraft. Check your connection and try again.");
+    });
+  }
+
+  window.roomcraft.api = api;
 
   /* ---------- Start up, and after every swap ---------- */
 

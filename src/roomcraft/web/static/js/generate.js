@@ -288,8 +288,9 @@
     var cancelButton = root.querySelector("[data-testid=cancel]");
     var formError = root.querySelector("[data-form-error]");
     var remainingCount = root.querySelector("[data-remaining-count]");
-    var limitCount = root.querySelector("[data-limit-count]");
+    var limitCounts = root.querySelectorAll("[data-limit-count]");
     var outPanel = root.querySelector("[data-testid=out-of-credits]");
+    var outTitle = root.querySelector("#out-title");
     var resetsAt = root.querySelector("[data-resets-at]");
     var progressPanel = root.querySelector("[data-testid=progress]");
     var progressStep = root.querySelector("[data-progress-step]");
@@ -516,7 +517,7 @@
       if (remainingCount) remainingCount.textContent = String(state.remaining);
       if (typeof limit === "number" && !isNaN(limit)) {
         state.limit = limit;
-        if (limitCount) limitCount.textContent = String(limit);
+        Array.prototype.forEach.call(limitCounts, function (count) { count.textContent = String(limit); });
       }
       if (resetIso && resetsAt) {
         var text = formatResetDate(resetIso);
@@ -524,7 +525,13 @@
       }
       var out = state.remaining <= 0;
       outPanel.hidden = !out;
-      submitButton.hidden = out;
+      submitButton.disabled = out;
+    }
+
+    /* After a refused submit: the out-of-generations panel, read out by moving focus to it. */
+    function showOutOfCredits() {
+      setUsage(0);
+      outTitle.focus();
     }
 
     function refreshUsage() {
@@ -740,8 +747,8 @@
       if (err.code === "NO_CREDITS" || err.status === 402) {
         refreshUsage().then(function () {
           if (state.remaining > 0) setFieldError("variants", err.message);
-        }, function () { setUsage(0); });
-        if (isNaN(state.remaining) || state.remaining <= 0) setUsage(0);
+          else showOutOfCredits();
+        }, showOutOfCredits);
         return;
       }
       if (err.status === 400 || err.code === "VALIDATION_ERROR") { showValidation(err); return; }
@@ -780,6 +787,7 @@
         if (state.jobId) toast("Please wait until the current generation completes.", "info");
         return;
       }
+      if (state.remaining <= 0) { showOutOfCredits(); return; }
       clearErrors();
       var settings = readSettings();
       var invalid = validate(settings);
