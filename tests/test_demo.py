@@ -120,7 +120,7 @@ class TestSeed:
         usage = (await (await demo_client(client_for, pool, settings)).get("/api/v1/usage")).json()[
             "data"
         ]
-        assert (usage["used"], usage["remaining"]) == (0, usage["monthlyLimit"])
+        assert (usage["used"], usage["remaining"]) == (0, usage["limit"])
 
     async def test_public_gallery_shows_the_demo_renders(
         self, runtime: Runtime, settings: Settings, client: httpx.AsyncClient

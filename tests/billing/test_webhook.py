@@ -71,12 +71,12 @@ class TestCheckoutCompleted:
         user: Account,
     ) -> None:
         before = await usage(signed_in)
-        assert (before["plan"], before["monthlyLimit"]) == ("free", 10)
+        assert (before["plan"], before["limit"]) == ("free", 10)
         four = {"mode": "imagine", "prompt": "a loft", "variants": 4}
         assert (await signed_in.post("/api/v1/generations/submit", json=four)).status_code == 400
         subscription_id = await subscribe(signed_in, client, stripe_api, "pro")
         after = await usage(signed_in)
-        assert (after["plan"], after["planName"], after["monthlyLimit"]) == ("pro", "Pro", 500)
+        assert (after["plan"], after["planName"], after["limit"]) == ("pro", "Pro", 500)
         assert after["remaining"] == 500
         submitted = await signed_in.post("/api/v1/generations/submit", json=four)
         assert submitted.status_code == 200, submitted.text
@@ -179,10 +179,10 @@ class TestPlanChanges:
         stripe_api: FakeStripe,
     ) -> None:
         subscription_id = await subscribe(signed_in, client, stripe_api, "starter")
-        assert (await usage(signed_in))["monthlyLimit"] == 100
+        assert (await usage(signed_in))["limit"] == 100
         upgraded = stripe_api.change_subscription(subscription_id, price="price_pro")
         await deliver(client, stripe_api, upgraded)
-        assert (await usage(signed_in))["monthlyLimit"] == 500
+        assert (await usage(signed_in))["limit"] == 500
 
     async def test_a_downgrade_applies_at_the_end_of_the_paid_period(
         self,

@@ -597,7 +597,7 @@ class TestOneVariantFailing:
         reason = "Refund: 1 of 3 variants failed"
         assert await env.job_ledger(pool, job_id) == [debit(3), refund(1, reason)]
         usage = (await signed_in.get("/api/v1/usage")).json()["data"]
-        assert (usage["used"], usage["remaining"]) == (2, usage["monthlyLimit"] - 2)
+        assert (usage["used"], usage["remaining"]) == (2, usage["limit"] - 2)
         history = (await signed_in.get("/api/v1/usage/history")).json()["data"]["items"]
         assert reason in [entry["description"] for entry in history]
         await env.assert_ledger_matches_delivered(pool, job_id)

@@ -89,7 +89,7 @@ class TestSubmitAndFinish:
     ) -> None:
         signed_in = await client_for(user)
         before = (await signed_in.get("/api/v1/usage")).json()["data"]
-        assert before["remaining"] == before["monthlyLimit"] == 10
+        assert before["remaining"] == before["limit"] == 10
         await submit(signed_in, mode="imagine", prompt="a sunny loft", variants=2)
         await drain()
         after = (await signed_in.get("/api/v1/usage")).json()["data"]

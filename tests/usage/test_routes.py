@@ -60,7 +60,7 @@ class TestUsage:
         assert data == {
             "plan": "free",
             "planName": "Free",
-            "monthlyLimit": 10,
+            "limit": 10,
             "used": 0,
             "remaining": 10,
             "resetsAt": following.isoformat().replace("+00:00", "Z"),

@@ -27,7 +27,7 @@ def usage_read(usage: Usage) -> UsageRead:
     return UsageRead(
         plan=usage.plan.key,
         plan_name=usage.plan.name,
-        monthly_limit=usage.plan.monthly_generations,
+        limit=usage.plan.monthly_generations,
         used=usage.used,
         remaining=usage.remaining,
         resets_at=usage.resets_at,

@@ -13,7 +13,7 @@ MAX_REASON_LENGTH = 200
 class UsageRead(CamelModel):
     plan: str
     plan_name: str
-    monthly_limit: int
+    limit: int
     used: int
     remaining: int
     resets_at: datetime

@@ -536,7 +536,7 @@
 
     function refreshUsage() {
       return requestJson("GET", "/usage").then(function (usage) {
-        if (usage) setUsage(usage.remaining, usage.monthlyLimit, usage.resetsAt);
+        if (usage) setUsage(usage.remaining, usage.limit, usage.resetsAt);
         return usage;
       });
     }
