@@ -88,6 +88,21 @@ def card(page: Page, title: str) -> Locator:
     return page.get_by_test_id("render-card").filter(has_text=title)
 
 
+def page_form_posts(page: Page) -> list[str]:
+    """The page forms posted from now on (not the JSON API): the cards' forms are for pages
+    without JavaScript, so with it this stays empty."""
+    posts: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            posts.append(request.url)
+            if request.method == "POST" and "/api/" not in request.url
+            else None
+        ),
+    )
+    return posts
+
+
 async def toggle_favorite(page: Page, heart: Locator) -> None:
     async with page.expect_response("**/api/v1/favorites/toggle"):
         await heart.click()
@@ -100,6 +115,7 @@ class TestFavorites:
         user = await create_user(pool, settings)
         await renders_with_images(pool, settings, user, LOOKS[:4])
         await sign_in(page, user)
+        form_posts = page_form_posts(page)
 
         await page.get_by_role("link", name="My Renders", exact=True).click()
         await expect(page.get_by_test_id("render-card")).to_have_count(4)
@@ -129,6 +145,7 @@ class TestFavorites:
         await snap("library-favorites-empty")
         await page.reload()
         await expect(page.get_by_test_id("render-card")).to_have_count(0)
+        assert form_posts == []
 
     async def test_a_failing_toggle_rolls_back_with_a_toast(
         self, page: Page, snap: Snap, pool: Pool, settings: Settings
@@ -212,10 +229,12 @@ class TestCollections:
         await expect(page.get_by_test_id("render-card")).to_have_count(2)
         await snap("library-collection")
         leaving = card(page, "Home office · Mid-century modern")
+        form_posts = page_form_posts(page)
         async with page.expect_response("**/api/v1/collections/items/toggle"):
             await leaving.get_by_role("button", name="Remove from this collection").click()
         await expect(page.get_by_test_id("render-card")).to_have_count(1)
         await expect(page.get_by_text("1 render", exact=True)).to_be_visible()
+        assert form_posts == []
         await page.reload()
         await expect(page.get_by_test_id("render-card")).to_have_count(1)
 
@@ -349,8 +368,23 @@ class TestGeneratePage:
         await expect(result).to_have_count(1, timeout=30_000)
 
         heart = result.get_by_role("button", name="Favorite")
+        render_id = await result.get_attribute("data-render-id")
+        form = await heart.evaluate(
+            "b => [b.form.getAttribute('action'), b.form.elements.csrf_token.value,"
+            " b.form.elements.next.value, b.value]"
+        )
+        token = await page.locator("#csrf-token").get_attribute("data-token")
+        assert form == [
+            f"/renders/{render_id}/favorite",
+            token,
+            f"/renders/{render_id}?variant=0",
+            "true",
+        ]
+        form_posts = page_form_posts(page)
         await toggle_favorite(page, heart)
         await expect(heart).to_have_attribute("aria-pressed", "true")
+        await expect(heart).to_have_attribute("value", "false")
+        assert form_posts == []
         await result.get_by_role("button", name="Add to collection").click()
         await expect(page.get_by_role("menuitem", name="New collection…")).to_be_focused()
         await snap("generate-result-menu")
@@ -384,7 +418,9 @@ class TestWithoutJavaScript:
             await page.get_by_role("button", name="Create collection").click()
 
             await page.goto("/renders")
-            await expect(page.get_by_test_id("render-card").get_by_role("button")).to_have_count(0)
+            cards = page.get_by_test_id("render-card")
+            await expect(cards.get_by_role("button", name="Favorite")).to_have_count(3)
+            await expect(cards.get_by_role("button", name="Add to collection")).to_have_count(0)
             await page.get_by_test_id("filter-style").select_option("japandi")
             await page.get_by_role("button", name="Apply filters").click()
             await expect(page.get_by_test_id("render-card")).to_have_count(1)
@@ -396,6 +432,9 @@ class TestWithoutJavaScript:
             await page.get_by_test_id("bulk-add").click()
             await expect(page.get_by_test_id("collection-title")).to_have_text("Offices")
             await expect(page.get_by_test_id("render-card")).to_have_count(1)
+            await page.get_by_role("button", name="Remove from this collection").click()
+            await expect(page.get_by_text("Nothing in this collection yet")).to_be_visible()
+            await expect(page.get_by_test_id("render-card")).to_have_count(0)
 
             await page.goto("/renders")
             await page.get_by_label("Select Bedroom · Japandi").check()
@@ -406,6 +445,50 @@ class TestWithoutJavaScript:
             await panel.get_by_role("button", name="Delete 1 render").click()
             await expect(page.get_by_test_id("deleted-note")).to_have_text("Deleted 1 render.")
             await expect(page.get_by_test_id("render-card")).to_have_count(2)
+        finally:
+            await context.close()
+
+    async def test_favorite_from_my_renders_and_find_it_in_favorites(
+        self,
+        browser: Browser,
+        live_server: str,
+        output_dir: Path,
+        pool: Pool,
+        settings: Settings,
+    ) -> None:
+        user = await create_user(pool, settings)
+        renders = await renders_with_images(pool, settings, user, LOOKS[:3])
+        context = await browser.new_context(
+            base_url=live_server, viewport={"width": 1280, "height": 860}, java_script_enabled=False
+        )
+        page = await context.new_page()
+        folder = output_dir / "screenshots"
+        try:
+            await sign_in(page, user)
+            await page.goto("/renders")
+            heart = card(page, "Bedroom · Japandi").get_by_role("button", name="Favorite")
+            await expect(heart).to_have_attribute("aria-pressed", "false")
+            await heart.click()
+            await expect(page).to_have_url(re.compile(rf"/renders#card-{renders[1].id}$"))
+            await expect(heart).to_have_attribute("aria-pressed", "true")
+            await page.screenshot(path=str(folder / "library-heart-nojs.png"), full_page=True)
+
+            await page.get_by_role("link", name="Favorites", exact=True).click()
+            favorite = card(page, "Bedroom · Japandi")
+            await expect(page.get_by_test_id("render-card")).to_have_count(1)
+            await expect(favorite.get_by_role("button", name="Favorite")).to_have_attribute(
+                "aria-pressed", "true"
+            )
+            await page.screenshot(path=str(folder / "library-favorites-nojs.png"), full_page=True)
+
+            await favorite.get_by_role("link", name="Bedroom · Japandi").click()
+            render_heart = page.get_by_test_id("render-heart")
+            await expect(render_heart).to_have_attribute("aria-pressed", "true")
+            await render_heart.click()
+            await expect(page).to_have_url(re.compile(rf"/renders/{renders[1].id}\?variant=0$"))
+            await expect(render_heart).to_have_attribute("aria-pressed", "false")
+            await page.get_by_role("link", name="Favorites", exact=True).click()
+            await expect(page.get_by_role("heading", name="No favorites yet")).to_be_visible()
         finally:
             await context.close()
 

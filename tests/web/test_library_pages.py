@@ -28,6 +28,11 @@ PAGES = [
     "/collections/7d1b1c1e-0000-4000-8000-000000000000",
 ]
 ITEMS = "select count(*) from public.collection_items where collection_id = %s"
+FAVORITES = """
+    select count(*) from public.collection_items i
+      join public.collections c on c.id = i.collection_id and c.is_default_favorites
+     where i.render_id = %s
+"""
 
 
 def card_ids(page: httpx.Response) -> list[str]:
@@ -76,7 +81,14 @@ class TestSignInRequired:
         assert response.headers["location"].startswith("/signin?next=%2F")
 
     @pytest.mark.parametrize(
-        "path", ["/collections", "/renders/bulk", f"/collections/{uuid4()}/delete"]
+        "path",
+        [
+            "/collections",
+            "/renders/bulk",
+            f"/collections/{uuid4()}/delete",
+            f"/renders/{uuid4()}/favorite",
+            f"/collections/{uuid4()}/items/{uuid4()}/remove",
+        ],
     )
     async def test_anonymous_forms_get_the_sign_in_page(
         self, client: httpx.AsyncClient, path: str
@@ -338,6 +350,177 @@ class TestSelectionWithoutJavaScript:
         assert await count_rows(pool, "select count(*) from public.renders") == 1
 
 
+class TestHeartWithoutJavaScript:
+    async def test_cards_post_their_heart_back_to_their_page(
+        self, client_for: MakeClient, user: Account, pool: Pool
+    ) -> None:
+        render = await create_render(pool, owner_id=user.id, style="japandi")
+        client = await client_for(user)
+        await client.post("/api/v1/favorites/toggle", json={"renderId": str(render.id)})
+
+        page = await client.get("/renders", params={"style": "japandi", "deleted": "3"})
+
+        card = card_of(page, render.id)
+        assert f'<li class="library-grid-item" id="card-{render.id}">' in page.text
+        assert f'action="/renders/{render.id}/favorite"' in card
+        assert f'name="csrf_token" value="{csrf_of(page)}"' in card
+        assert f'name="next" value="/renders?style=japandi#card-{render.id}"' in card
+        assert 'type="submit" name="favorite" value="false"' in card
+        assert '<button class="render-card-heart" type="submit"' in card  # not js-only
+
+    async def test_favorite_twice_stays_a_favorite_then_unfavorite(
+        self, client_for: MakeClient, user: Account, pool: Pool
+    ) -> None:
+        render = await create_render(pool, owner_id=user.id)
+        client = await client_for(user)
+        csrf = await as_form_client(client)
+        back = f"/renders?style=modern#card-{render.id}"
+        form = {"csrf_token": csrf, "next": back}
+
+        first = await client.post(
+            f"/renders/{render.id}/favorite", data={**form, "favorite": "true"}
+        )
+        again = await client.post(
+            f"/renders/{render.id}/favorite", data={**form, "favorite": "true"}
+        )
+
+        for response in (first, again):
+            assert response.status_code == 303
+            assert response.headers["location"] == back
+        assert await count_rows(pool, FAVORITES, render.id) == 1
+        favorites = await client.get("/favorites")
+        assert card_ids(favorites) == [str(render.id)]
+        assert 'type="submit" name="favorite" value="false"' in card_of(favorites, render.id)
+
+        off = await client.post(
+            f"/renders/{render.id}/favorite", data={**form, "favorite": "false"}
+        )
+
+        assert off.status_code == 303
+        assert await count_rows(pool, FAVORITES, render.id) == 0
+        assert card_ids(await client.get("/favorites")) == []
+
+    @pytest.mark.parametrize("next_path", ["", "https://evil.example/", "//evil.example/x"])
+    async def test_without_a_safe_next_it_goes_to_the_render(
+        self, client_for: MakeClient, user: Account, pool: Pool, next_path: str
+    ) -> None:
+        render = await create_render(pool, owner_id=user.id)
+        client = await client_for(user)
+        csrf = await as_form_client(client)
+
+        response = await client.post(
+            f"/renders/{render.id}/favorite",
+            data={"csrf_token": csrf, "favorite": "true", "next": next_path},
+        )
+
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/renders/{render.id}"
+
+    async def test_another_users_render_is_the_404_page(
+        self, client_for: MakeClient, user: Account, other_user: Account, pool: Pool
+    ) -> None:
+        theirs = await create_render(pool, owner_id=other_user.id)
+        client = await client_for(user)
+        csrf = await as_form_client(client)
+
+        for favorite in ("true", "false"):
+            response = await client.post(
+                f"/renders/{theirs.id}/favorite",
+                data={"csrf_token": csrf, "favorite": favorite, "next": "/renders"},
+            )
+            assert response.status_code == 404
+            assert "Page not found" in response.text
+        assert await count_rows(pool, "select count(*) from public.collection_items") == 0
+
+    @pytest.mark.parametrize("value", ["", "yes", "True"])
+    async def test_a_bad_value_is_a_readable_400(
+        self, client_for: MakeClient, user: Account, pool: Pool, value: str
+    ) -> None:
+        render = await create_render(pool, owner_id=user.id)
+        client = await client_for(user)
+        csrf = await as_form_client(client)
+
+        response = await client.post(
+            f"/renders/{render.id}/favorite", data={"csrf_token": csrf, "favorite": value}
+        )
+
+        assert response.status_code == 400
+        assert "text/html" in response.headers["content-type"]
+        assert "That heart sent neither “true” nor “false”." in response.text
+        assert await count_rows(pool, FAVORITES, render.id) == 0
+
+    async def test_a_heart_without_its_csrf_field_is_refused(
+        self, client_for: MakeClient, user: Account, pool: Pool
+    ) -> None:
+        render = await create_render(pool, owner_id=user.id)
+        client = await client_for(user)
+        await as_form_client(client)
+
+        response = await client.post(f"/renders/{render.id}/favorite", data={"favorite": "true"})
+
+        assert response.status_code == 403
+        assert await count_rows(pool, FAVORITES, render.id) == 0
+
+
+class TestRemoveWithoutJavaScript:
+    async def test_remove_from_a_collection_twice_and_the_render_stays(
+        self, client_for: MakeClient, user: Account, pool: Pool
+    ) -> None:
+        leaving, staying = [await create_render(pool, owner_id=user.id) for _ in range(2)]
+        client = await client_for(user)
+        collection = await create_collection(client, "Porches")
+        await client.post(
+            "/api/v1/collections/items/add",
+            json={"collectionId": collection, "renderIds": [str(leaving.id), str(staying.id)]},
+        )
+        csrf = await as_form_client(client)
+        page = await client.get(f"/collections/{collection}")
+        card = card_of(page, leaving.id)
+        action = f"/collections/{collection}/items/{leaving.id}/remove"
+        assert f'action="{action}"' in card
+        assert f'name="next" value="/collections/{collection}#card-{leaving.id}"' in card
+
+        first = await client.post(action, data={"csrf_token": csrf, "next": ""})
+        again = await client.post(action, data={"csrf_token": csrf, "next": ""})
+
+        for response in (first, again):
+            assert response.status_code == 303
+            assert response.headers["location"] == f"/collections/{collection}"
+        page = await client.get(f"/collections/{collection}")
+        assert card_ids(page) == [str(staying.id)]
+        assert "1 render<" in page.text
+        assert sorted(card_ids(await client.get("/renders"))) == sorted(
+            [str(leaving.id), str(staying.id)]
+        )
+
+    async def test_another_users_collection_or_render_is_the_404_page(
+        self, client_for: MakeClient, user: Account, other_user: Account, pool: Pool
+    ) -> None:
+        mine = await create_render(pool, owner_id=user.id)
+        theirs = await create_render(pool, owner_id=other_user.id)
+        other_client = await client_for(other_user)
+        their_collection = await create_collection(other_client, "Private")
+        await other_client.post(
+            "/api/v1/collections/items/add",
+            json={"collectionId": their_collection, "renderIds": [str(theirs.id)]},
+        )
+        client = await client_for(user)
+        my_collection = await create_collection(client, "Mine")
+        csrf = await as_form_client(client)
+
+        paths = [
+            f"/collections/{their_collection}/items/{theirs.id}/remove",
+            f"/collections/{their_collection}/items/{mine.id}/remove",
+            f"/collections/{my_collection}/items/{theirs.id}/remove",
+        ]
+        for path in paths:
+            response = await client.post(path, data={"csrf_token": csrf})
+            assert response.status_code == 404, path
+            assert "Page not found" in response.text
+            assert "Private" not in response.text
+        assert await count_rows(pool, ITEMS, UUID(their_collection)) == 1
+
+
 class TestFavorites:
     async def test_newest_favorited_first_across_pages(
         self, client_for: MakeClient, user: Account, pool: Pool
@@ -555,7 +738,36 @@ class TestRenderPage:
         heart = re.search(r'<button[^>]*data-testid="render-heart"[^>]*>', page.text)
         assert heart is not None
         assert 'aria-pressed="true"' in heart.group(0)
+        assert 'type="submit" name="favorite" value="false"' in heart.group(0)
         assert 'data-testid="render-collection-menu"' in page.text
+
+    async def test_the_heart_form_comes_back_to_the_variant_shown(
+        self, client_for: MakeClient, user: Account, pool: Pool
+    ) -> None:
+        render = await create_render(pool, owner_id=user.id, variants=3)
+        client = await client_for(user)
+        csrf = await as_form_client(client)
+        page = await client.get(f"/renders/{render.id}", params={"variant": 2})
+        form = re.search(
+            rf'<form[^>]*action="/renders/{render.id}/favorite".*?</form>', page.text, re.S
+        )
+        assert form is not None
+        assert f'name="next" value="/renders/{render.id}?variant=2"' in form.group(0)
+
+        response = await client.post(
+            f"/renders/{render.id}/favorite",
+            data={
+                "csrf_token": csrf,
+                "favorite": "true",
+                "next": f"/renders/{render.id}?variant=2",
+            },
+        )
+
+        assert response.headers["location"] == f"/renders/{render.id}?variant=2"
+        page = await client.get(response.headers["location"])
+        heart = re.search(r'<button[^>]*data-testid="render-heart"[^>]*>', page.text)
+        assert heart is not None
+        assert 'aria-pressed="true"' in heart.group(0)
 
 
 def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -105,11 +105,11 @@ async def delete_collection(conn: Conn, *, collection_id: UUID) -> bool:
 
 
 async def lock_render_items(conn: Conn, *, render_id: UUID) -> None:
-    """Serialize toggles of one render's memberships until the transaction ends.
+    """Serialize changes of one render's memberships until the transaction ends.
 
     The toggle statement alone is race-free (the primary key decides), but two toggles whose
     snapshots predate each other's commit would both see "absent" and one would be a no-op;
-    taking this lock first makes every toggle see the one before it.
+    taking this lock first makes every toggle see the change before it, a set's included.
     """
     await conn.execute(
         "select pg_advisory_xact_lock(hashtextextended('collection_items:' || %s::text, 0))",
@@ -162,3 +162,12 @@ async def insert_items(
         {"collection": collection_id, "owner": owner_id, "renders": render_ids},
     )
     return cur.rowcount
+
+
+async def delete_item(conn: Conn, *, collection_id: UUID, render_id: UUID) -> bool:
+    """Take a render out of a collection; False when it was not in it (or is not the caller's)."""
+    cur = await conn.execute(
+        "delete from public.collection_items where collection_id = %s and render_id = %s",
+        (collection_id, render_id),
+    )
+    return cur.rowcount > 0

@@ -1,5 +1,6 @@
 """Collections and favorites of the caller. Favorites are the default collection, so a heart is
-an item toggle there; the default can be neither renamed nor deleted."""
+an item toggle there (or, from a form, an item set); the default can be neither renamed nor
+deleted."""
 
 from uuid import UUID
 
@@ -60,13 +61,52 @@ async def toggle_item(conn: Conn, *, owner_id: UUID, collection_id: UUID, render
     return outcome.in_collection
 
 
-async def toggle_favorite(conn: Conn, *, owner_id: UUID, render_id: UUID) -> bool:
-    """Favorite or unfavorite one of the caller's renders; returns whether it is a favorite."""
+async def _set_item(
+    conn: Conn, *, owner_id: UUID, collection_id: UUID, render_id: UUID, inside: bool
+) -> bool:
+    """Put the render in the caller's collection (`inside`) or take it out, whatever it was
+    before, so a repeated request changes nothing; returns whether this one changed anything.
+    Taking the toggles' lock first keeps a toggle that runs meanwhile from missing this change."""
+    await renders_service.ensure_renders_visible(conn, render_ids=[render_id])
+    await repository.lock_render_items(conn, render_id=render_id)
+    if inside:
+        joined = await repository.insert_items(
+            conn, owner_id=owner_id, collection_id=collection_id, render_ids=[render_id]
+        )
+        return joined > 0
+    return await repository.delete_item(conn, collection_id=collection_id, render_id=render_id)
+
+
+async def remove_item(conn: Conn, *, owner_id: UUID, collection_id: UUID, render_id: UUID) -> bool:
+    """Take one of the caller's renders out of one of their collections (a no-op when it is not
+    in it); returns whether it was. The render stays in My Renders."""
+    await _get_own(conn, collection_id=collection_id)
+    return await _set_item(
+        conn, owner_id=owner_id, collection_id=collection_id, render_id=render_id, inside=False
+    )
+
+
+async def _favorites_id(conn: Conn, *, owner_id: UUID) -> UUID:
     favorites_id = await repository.get_favorites_id(conn, owner_id=owner_id)
     if favorites_id is None:  # every profile gets one by trigger; a missing one is a bug
         raise CollectionNotFound
+    return favorites_id
+
+
+async def toggle_favorite(conn: Conn, *, owner_id: UUID, render_id: UUID) -> bool:
+    """Favorite or unfavorite one of the caller's renders; returns whether it is a favorite."""
+    favorites_id = await _favorites_id(conn, owner_id=owner_id)
     return await toggle_item(
         conn, owner_id=owner_id, collection_id=favorites_id, render_id=render_id
+    )
+
+
+async def set_favorite(conn: Conn, *, owner_id: UUID, render_id: UUID, favorited: bool) -> bool:
+    """Make one of the caller's renders a favorite or not, whatever it was, so a form posted
+    twice cannot flip it back; returns whether this call changed anything."""
+    favorites_id = await _favorites_id(conn, owner_id=owner_id)
+    return await _set_item(
+        conn, owner_id=owner_id, collection_id=favorites_id, render_id=render_id, inside=favorited
     )
 
 

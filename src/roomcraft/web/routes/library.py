@@ -1,7 +1,8 @@
 """The library's pages: My Renders, Favorites, Collections and a collection's page.
 
 A grid is one page of cards from one list query (keyset cursor). "Load more" is a plain link to
-the next page, which htmx appends in place. Every form posts here and works without JavaScript;
+the next page, which htmx appends in place. Every form posts here and works without JavaScript,
+a card's heart and "Remove from this collection" included (they come back to the card's page);
 with it, the card controls (static/js/cards.js) and static/js/library.js call the JSON API instead.
 An unknown filter value or a damaged cursor is ignored with a message on the page, never a 400.
 """
@@ -31,7 +32,7 @@ from roomcraft.renders import service as renders_service
 from roomcraft.renders.repository import CollectionCoverRow, RenderCardRow, RenderFilters
 from roomcraft.runtime import Runtime
 from roomcraft.storage.tasks import FileRemover
-from roomcraft.web.deps import TemplatesDep
+from roomcraft.web.deps import TemplatesDep, safe_next
 from roomcraft.web.templating import Templates
 
 router = APIRouter(include_in_schema=False)
@@ -40,6 +41,8 @@ PAGE_SIZE = DEFAULT_LIMIT
 MODE_NAMES = {mode: mode.capitalize() for mode in MODES}
 NAME_HELP = "Give the collection a name of 1 to 100 characters."
 STALE_CURSOR = "That page link is out of date, so the newest renders are shown."
+FAVORITE_VALUES = {"true": True, "false": False}
+BAD_FAVORITE = "That heart sent neither “true” nor “false”. Go back and press it again."
 _collection_name = TypeAdapter(CollectionName)
 
 FormText = Annotated[str, Form()]
@@ -101,6 +104,7 @@ class Card:
 class Grid:
     cards: list[Card]
     next_url: str | None
+    page_url: str  # this page of cards, where a card's form comes back to
 
 
 def render_title(presets: Presets, row: RenderCardRow) -> str:
@@ -139,13 +143,25 @@ def _url(path: str, **params: str | None) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _grid(runtime: Runtime, rows: list[RenderCardRow], path: str, **params: str | None) -> Grid:
-    """Cards from `PAGE_SIZE + 1` rows: the extra row only says that a next page exists."""
+def _grid(
+    runtime: Runtime,
+    rows: list[RenderCardRow],
+    path: str,
+    *,
+    cursor: str | None,
+    **params: str | None,
+) -> Grid:
+    """Cards from `PAGE_SIZE + 1` rows: the extra row only says that a next page exists.
+    `cursor` is the one that chose this page (none for the first page, or a stale cursor)."""
     page = rows[:PAGE_SIZE]
     next_url = None
     if len(rows) > PAGE_SIZE:
         next_url = _url(path, **params, cursor=encode_cursor(page[-1].sort_at, page[-1].id))
-    return Grid(cards=[_card(runtime, row) for row in page], next_url=next_url)
+    return Grid(
+        cards=[_card(runtime, row) for row in page],
+        next_url=next_url,
+        page_url=_url(path, **params, cursor=cursor),
+    )
 
 
 def _cursor(raw: str | None, notices: list[str]) -> Cursor | None:
@@ -194,16 +210,19 @@ class RendersView:
 
 
 async def _renders_page(library: Library, view: RendersView, *, status: int = 200) -> Response:
+    after = _cursor(view.cursor, view.notices)
     rows = await renders_service.list_renders(
         library.conn,
         owner_id=library.owner_id,
         filters=view.keep_known(library.runtime.presets),
-        after=_cursor(view.cursor, view.notices),
+        after=after,
         limit=PAGE_SIZE + 1,
     )
     context = {
         "view": view,
-        "grid": _grid(library.runtime, rows, "/renders", **view.filters),
+        "grid": _grid(
+            library.runtime, rows, "/renders", cursor=view.cursor if after else None, **view.filters
+        ),
         "filtered": any(view.filters.values()),
         "older": bool(view.cursor) and STALE_CURSOR not in view.notices,
         "newest_url": _url("/renders", **view.filters),
@@ -266,20 +285,48 @@ async def renders_bulk(
     return RedirectResponse(_url("/renders", **view.filters, deleted=str(deleted)), status_code=303)
 
 
+# ---------- A card's heart and "Remove from this collection" ----------
+
+
+@router.post("/renders/{render_id}/favorite")
+async def favorite_render(
+    render_id: UUID, library: LibraryDep, favorite: FormText = "", next: FormText = ""
+) -> Response:
+    """The heart without JavaScript: `favorite` says what the render becomes, so posting the
+    form twice leaves it so; then back to `next` (the card on its page), else the render."""
+    favorited = FAVORITE_VALUES.get(favorite)
+    if favorited is None:
+        raise ValidationFailed(BAD_FAVORITE)
+    await collections_service.set_favorite(
+        library.conn, owner_id=library.owner_id, render_id=render_id, favorited=favorited
+    )
+    return RedirectResponse(safe_next(next, f"/renders/{render_id}"), status_code=303)
+
+
+@router.post("/collections/{collection_id}/items/{render_id}/remove")
+async def remove_from_collection(
+    collection_id: UUID, render_id: UUID, library: LibraryDep, next: FormText = ""
+) -> Response:
+    """A card's "Remove from this collection" without JavaScript; back to `next` (the page of
+    the collection it was on), else the collection. The render stays in My Renders."""
+    await collections_service.remove_item(
+        library.conn, owner_id=library.owner_id, collection_id=collection_id, render_id=render_id
+    )
+    return RedirectResponse(safe_next(next, f"/collections/{collection_id}"), status_code=303)
+
+
 # ---------- Favorites ----------
 
 
 @router.get("/favorites")
 async def favorites(library: LibraryDep, cursor: str | None = None) -> Response:
     notices: list[str] = []
+    after = _cursor(cursor, notices)
     rows = await collections_service.list_favorites(
-        library.conn,
-        owner_id=library.owner_id,
-        after=_cursor(cursor, notices),
-        limit=PAGE_SIZE + 1,
+        library.conn, owner_id=library.owner_id, after=after, limit=PAGE_SIZE + 1
     )
     context = {
-        "grid": _grid(library.runtime, rows, "/favorites"),
+        "grid": _grid(library.runtime, rows, "/favorites", cursor=cursor if after else None),
         "notices": notices,
         "older": bool(cursor) and not notices,
     }
@@ -352,16 +399,18 @@ async def _collection_page(
     if collection.is_default_favorites:
         return RedirectResponse("/favorites", status_code=303)
     notices: list[str] = []
+    after = _cursor(cursor, notices)
     items = await collections_service.list_items(
         library.conn,
         owner_id=library.owner_id,
         collection_id=collection_id,
-        after=_cursor(cursor, notices),
+        after=after,
         limit=PAGE_SIZE + 1,
     )
+    path = f"/collections/{collection_id}"
     context = {
         "collection": _collection_view(library.runtime, collection, []),
-        "grid": _grid(library.runtime, items, f"/collections/{collection_id}"),
+        "grid": _grid(library.runtime, items, path, cursor=cursor if after else None),
         "notices": notices,
         "older": bool(cursor) and not notices,
         "error": error,

@@ -3,6 +3,9 @@
    data-render-id names the render; one with data-collection-ids lists the caller's collections it
    is in. Both controls are optimistic (they flip at once and roll back with a toast on error) and
    keep every copy of a render on the page in step: the generate page shows one card per variant.
+   The heart and a card's "Remove from this collection" are small forms (data-card-form) so that
+   they work without JavaScript; with it they are never submitted: this file answers the heart's
+   click, static/js/library.js the remove button's.
    Pages that react (static/js/library.js) listen for "roomcraft:favorite" {renderId, isFavorited,
    phase} and "roomcraft:collection-item" {renderId, collectionId, inCollection, phase}, where
    phase is "pending", "done" or "failed". */
@@ -31,6 +34,7 @@
     copiesOf("[data-heart]", renderId).forEach(function (heart) {
       heart.setAttribute("aria-pressed", on ? "true" : "false");
       heart.title = on ? "Remove from favorites" : "Add to favorites";
+      heart.value = on ? "false" : "true"; // what its form would ask for next
     });
   }
 
@@ -51,6 +55,10 @@
   }
 
   var pending = {}; // one request at a time per render and control, so answers arrive in order
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-card-form] [type=submit]")) event.preventDefault();
+  });
 
   document.addEventListener("click", function (event) {
     var heart = event.target.closest("[data-heart]");

@@ -616,7 +616,11 @@
       download.setAttribute("download", "roomcraft-" + job.renderId + "-" + (idx + 1) + ".jpg");
       var hidden = download.querySelector(".visually-hidden");
       if (hidden) hidden.textContent = " " + label.toLowerCase();
-      card.querySelector(".render-card-heart").setAttribute("data-render-id", job.renderId);
+      var heart = card.querySelector(".render-card-heart");
+      heart.setAttribute("data-render-id", job.renderId);
+      heart.form.action = "/renders/" + encodeURIComponent(job.renderId) + "/favorite";
+      heart.form.elements.csrf_token.value = csrfToken();
+      heart.form.elements.next.value = href;
       return card;
     }
 
