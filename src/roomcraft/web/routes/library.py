@@ -8,168 +8,44 @@ An unknown filter value or a damaged cursor is ignored with a message on the pag
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from textwrap import shorten
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
-from roomcraft.api.deps import CurrentUser, RuntimeDep, UserConn
-from roomcraft.auth.service import Identity
 from roomcraft.collections import service as collections_service
 from roomcraft.collections.errors import CollectionNotFound
 from roomcraft.collections.repository import CollectionRow
 from roomcraft.collections.schemas import CollectionName
-from roomcraft.db.session import Conn
-from roomcraft.generations.presets import MODES, Presets
+from roomcraft.generations.presets import Presets
 from roomcraft.kit.errors import ValidationFailed
-from roomcraft.kit.pagination import DEFAULT_LIMIT, Cursor, decode_cursor, encode_cursor
 from roomcraft.renders import service as renders_service
-from roomcraft.renders.repository import CollectionCoverRow, RenderCardRow, RenderFilters
+from roomcraft.renders.repository import CollectionCoverRow, RenderFilters
 from roomcraft.runtime import Runtime
 from roomcraft.storage.tasks import FileRemover
-from roomcraft.web.deps import TemplatesDep, safe_next
-from roomcraft.web.templating import Templates
+from roomcraft.web.deps import safe_next
+from roomcraft.web.library_cards import (
+    MODE_NAMES,
+    PAGE_SIZE,
+    STALE_CURSOR,
+    Library,
+    LibraryDep,
+    grid,
+    page_url,
+    read_cursor,
+)
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = DEFAULT_LIMIT
-MODE_NAMES = {mode: mode.capitalize() for mode in MODES}
 NAME_HELP = "Give the collection a name of 1 to 100 characters."
-STALE_CURSOR = "That page link is out of date, so the newest renders are shown."
 FAVORITE_VALUES = {"true": True, "false": False}
 BAD_FAVORITE = "That heart sent neither “true” nor “false”. Go back and press it again."
 _collection_name = TypeAdapter(CollectionName)
 
 FormText = Annotated[str, Form()]
-
-
-@dataclass(frozen=True)
-class Library:
-    """What every library page works with: the request, who asks, their unit of work."""
-
-    request: Request
-    templates: Templates
-    identity: Identity
-    conn: Conn
-    runtime: Runtime
-
-    @property
-    def owner_id(self) -> UUID:
-        return self.identity.user_id
-
-    def render(self, name: str, context: dict[str, Any], *, nav: str, status: int) -> Response:
-        return self.templates.render(self.request, name, context, nav=nav, status_code=status)
-
-
-async def get_library(
-    request: Request,
-    templates: TemplatesDep,
-    identity: CurrentUser,
-    conn: UserConn,
-    runtime: RuntimeDep,
-) -> Library:
-    return Library(request, templates, identity, conn, runtime)
-
-
-LibraryDep = Annotated[Library, Depends(get_library)]
-
-
-# ---------- Cards ----------
-
-
-@dataclass(frozen=True)
-class Card:
-    """A render card as the templates show it (components/render_card.html)."""
-
-    id: UUID
-    title: str
-    subtitle: str
-    created_at: datetime
-    provider: str
-    variant_idx: int
-    url: str | None
-    thumb_url: str | None
-    width: int
-    height: int
-    is_favorited: bool
-    collection_ids: list[UUID]
-
-
-@dataclass(frozen=True)
-class Grid:
-    cards: list[Card]
-    next_url: str | None
-    page_url: str  # this page of cards, where a card's form comes back to
-
-
-def render_title(presets: Presets, row: RenderCardRow) -> str:
-    """A render's name: its room type and style, else its prompt, else its mode."""
-    room = presets.room_type(row.room_type or "")
-    style = presets.style(row.style or "")
-    names = [room.name if room else row.room_type, style.name if style else row.style]
-    if any(names):
-        return " · ".join(name for name in names if name)
-    if row.prompt:
-        return shorten(row.prompt, width=60, placeholder="…")
-    return f"{MODE_NAMES.get(row.mode, row.mode)} render"
-
-
-def _card(runtime: Runtime, row: RenderCardRow) -> Card:
-    variants = f"{row.variant_count} variant{'' if row.variant_count == 1 else 's'}"
-    image, thumb = row.cover_image_path, row.cover_thumb_path or row.cover_image_path
-    return Card(
-        id=row.id,
-        title=render_title(runtime.presets, row),
-        subtitle=f"{MODE_NAMES.get(row.mode, row.mode)} · {variants}",
-        created_at=row.created_at,
-        provider=row.provider,
-        variant_idx=row.cover_idx or 0,
-        url=runtime.storage.public_url(image) if image else None,
-        thumb_url=runtime.storage.public_url(thumb) if thumb else None,
-        width=row.cover_width or 4,
-        height=row.cover_height or 3,
-        is_favorited=row.is_favorited,
-        collection_ids=row.collection_ids,
-    )
-
-
-def _url(path: str, **params: str | None) -> str:
-    query = urlencode({key: value for key, value in params.items() if value})
-    return f"{path}?{query}" if query else path
-
-
-def _grid(
-    runtime: Runtime,
-    rows: list[RenderCardRow],
-    path: str,
-    *,
-    cursor: str | None,
-    **params: str | None,
-) -> Grid:
-    """Cards from `PAGE_SIZE + 1` rows: the extra row only says that a next page exists.
-    `cursor` is the one that chose this page (none for the first page, or a stale cursor)."""
-    page = rows[:PAGE_SIZE]
-    next_url = None
-    if len(rows) > PAGE_SIZE:
-        next_url = _url(path, **params, cursor=encode_cursor(page[-1].sort_at, page[-1].id))
-    return Grid(
-        cards=[_card(runtime, row) for row in page],
-        next_url=next_url,
-        page_url=_url(path, **params, cursor=cursor),
-    )
-
-
-def _cursor(raw: str | None, notices: list[str]) -> Cursor | None:
-    try:
-        return decode_cursor(raw)
-    except ValidationFailed:
-        notices.append(STALE_CURSOR)
-        return None
 
 
 # ---------- My Renders ----------
@@ -210,7 +86,7 @@ class RendersView:
 
 
 async def _renders_page(library: Library, view: RendersView, *, status: int = 200) -> Response:
-    after = _cursor(view.cursor, view.notices)
+    after = read_cursor(view.cursor, view.notices)
     rows = await renders_service.list_renders(
         library.conn,
         owner_id=library.owner_id,
@@ -220,12 +96,12 @@ async def _renders_page(library: Library, view: RendersView, *, status: int = 20
     )
     context = {
         "view": view,
-        "grid": _grid(
+        "grid": grid(
             library.runtime, rows, "/renders", cursor=view.cursor if after else None, **view.filters
         ),
         "filtered": any(view.filters.values()),
         "older": bool(view.cursor) and STALE_CURSOR not in view.notices,
-        "newest_url": _url("/renders", **view.filters),
+        "newest_url": page_url("/renders", **view.filters),
         "presets": library.runtime.presets,
         "mode_names": MODE_NAMES,
         "collections": await collections_service.list_collections(
@@ -282,7 +158,9 @@ async def renders_bulk(
         view.confirm_delete = True
         return await _renders_page(library, view)
     deleted = await renders_service.delete_renders(library.conn, FileRemover(), render_ids=selected)
-    return RedirectResponse(_url("/renders", **view.filters, deleted=str(deleted)), status_code=303)
+    return RedirectResponse(
+        page_url("/renders", **view.filters, deleted=str(deleted)), status_code=303
+    )
 
 
 # ---------- A card's heart and "Remove from this collection" ----------
@@ -321,12 +199,12 @@ async def remove_from_collection(
 @router.get("/favorites")
 async def favorites(library: LibraryDep, cursor: str | None = None) -> Response:
     notices: list[str] = []
-    after = _cursor(cursor, notices)
+    after = read_cursor(cursor, notices)
     rows = await collections_service.list_favorites(
         library.conn, owner_id=library.owner_id, after=after, limit=PAGE_SIZE + 1
     )
     context = {
-        "grid": _grid(library.runtime, rows, "/favorites", cursor=cursor if after else None),
+        "grid": grid(library.runtime, rows, "/favorites", cursor=cursor if after else None),
         "notices": notices,
         "older": bool(cursor) and not notices,
     }
@@ -399,7 +277,7 @@ async def _collection_page(
     if collection.is_default_favorites:
         return RedirectResponse("/favorites", status_code=303)
     notices: list[str] = []
-    after = _cursor(cursor, notices)
+    after = read_cursor(cursor, notices)
     items = await collections_service.list_items(
         library.conn,
         owner_id=library.owner_id,
@@ -410,7 +288,7 @@ async def _collection_page(
     path = f"/collections/{collection_id}"
     context = {
         "collection": _collection_view(library.runtime, collection, []),
-        "grid": _grid(library.runtime, items, path, cursor=cursor if after else None),
+        "grid": grid(library.runtime, items, path, cursor=cursor if after else None),
         "notices": notices,
         "older": bool(cursor) and not notices,
         "error": error,
