@@ -20,6 +20,7 @@ from roomcraft.db.pool import open_pool
 from roomcraft.generations.routes import webhooks_router
 from roomcraft.runtime import Runtime, open_runtime
 from roomcraft.storage import routes as storage_routes
+from roomcraft.web.routes import admin as admin_pages
 from roomcraft.web.routes import app as app_pages
 from roomcraft.web.routes import auth as auth_pages
 from roomcraft.web.routes import community as community_pages
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(generate_pages.router)
     app.include_router(library_pages.router)
     app.include_router(community_pages.router)
+    app.include_router(admin_pages.router)
     if settings.google_enabled:
         # Authlib keeps the OAuth state in a signed cookie session for the round trip to Google.
         app.add_middleware(

@@ -1,6 +1,7 @@
 """All SQL of generation jobs, their predictions, renders and variants."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from roomcraft.db.session import Conn
+from roomcraft.kit.pagination import Cursor
 
 EVENTS_CHANNEL = "generation_events"
 
@@ -338,3 +340,101 @@ async def notify_job(conn: Conn, *, job_id: UUID, owner_id: UUID, status: str) -
     """Tell listeners (the SSE streams) that the job changed; delivered when the tx commits."""
     payload = json.dumps({"jobId": str(job_id), "ownerId": str(owner_id), "status": status})
     await conn.execute("select pg_notify(%s, %s)", (EVENTS_CHANNEL, payload))
+
+
+@dataclass(frozen=True)
+class AdminJobRow:
+    """A job of any user as the admins' jobs list shows it: its owner's email and, once it
+    succeeded, its render's cover."""
+
+    id: UUID
+    owner_id: UUID
+    owner_email: str
+    mode: str
+    room_type: str | None
+    style: str | None
+    prompt: str | None
+    provider: str
+    model: str | None
+    settings: dict[str, Any]
+    status: str
+    error: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    render_id: UUID | None
+    cover_image_path: str | None
+    cover_thumb_path: str | None
+
+
+@dataclass(frozen=True)
+class JobCounts:
+    running: int
+    stuck: int
+    failed: int
+    succeeded: int
+
+
+async def list_jobs_of_all(
+    conn: Conn,
+    *,
+    statuses: Sequence[str] | None,
+    created_before: datetime | None,
+    owner_id: UUID | None,
+    after: Cursor | None,
+    limit: int,
+) -> list[AdminJobRow]:
+    """Jobs of every user, newest first, narrowed to some statuses, to those created before a
+    time and to one owner when given (on a service-role connection: RLS hides others')."""
+    async with conn.cursor(row_factory=class_row(AdminJobRow)) as cur:
+        await cur.execute(
+            """
+            select j.id, j.owner_id, p.email as owner_email, j.mode, j.room_type, j.style,
+                   j.prompt, j.provider, j.model, j.settings, j.status, j.error, j.created_at,
+                   j.completed_at, r.id as render_id, v.image_path as cover_image_path,
+                   v.thumb_path as cover_thumb_path
+              from public.generation_jobs j
+              join public.profiles p on p.id = j.owner_id
+              left join public.renders r on r.job_id = j.id
+              left join public.render_variants v
+                     on v.render_id = r.id and v.idx = r.cover_variant
+             where (%(statuses)s::text[] is null or j.status = any(%(statuses)s))
+               and (%(before)s::timestamptz is null or j.created_at < %(before)s)
+               and (%(owner)s::uuid is null or j.owner_id = %(owner)s)
+               and (%(after_at)s::timestamptz is null
+                    or (j.created_at, j.id) < (%(after_at)s, %(after_id)s))
+             order by j.created_at desc, j.id desc
+             limit %(limit)s
+            """,
+            {
+                "statuses": list(statuses) if statuses is not None else None,
+                "before": created_before,
+                "owner": owner_id,
+                "after_at": after.created_at if after else None,
+                "after_id": after.id if after else None,
+                "limit": limit,
+            },
+        )
+        return await cur.fetchall()
+
+
+async def count_jobs(conn: Conn, *, stuck_after: timedelta, since: datetime) -> JobCounts:
+    """Jobs running now, those of them stuck (running for longer than `stuck_after`), and jobs
+    failed or succeeded since `since`."""
+    async with conn.cursor(row_factory=class_row(JobCounts)) as cur:
+        await cur.execute(
+            """
+            select count(*) filter (where in_flight) as running,
+                   count(*) filter (where in_flight and created_at < now() - %(stuck)s) as stuck,
+                   count(*) filter (where status = 'failed' and created_at >= %(since)s)
+                     as failed,
+                   count(*) filter (where status = 'succeeded' and created_at >= %(since)s)
+                     as succeeded
+              from (select status, created_at, status in ('starting', 'processing') as in_flight
+                      from public.generation_jobs
+                     where status in ('starting', 'processing') or created_at >= %(since)s) jobs
+            """,
+            {"stuck": stuck_after, "since": since},
+        )
+        counts = await cur.fetchone()
+        assert counts is not None
+        return counts

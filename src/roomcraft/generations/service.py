@@ -9,10 +9,11 @@ from roomcraft.db.session import Conn, set_identity
 from roomcraft.generations import lifecycle, repository
 from roomcraft.generations.errors import GenerationNotFound, UploadNotFound
 from roomcraft.generations.presets import Presets
-from roomcraft.generations.repository import JobRow, VariantRow
+from roomcraft.generations.repository import AdminJobRow, JobCounts, JobRow, VariantRow
 from roomcraft.generations.scheduling import Scheduler
 from roomcraft.generations.schemas import GenerationSubmit
 from roomcraft.kit.errors import GenerationInFlight, NoCredits, NotFound, ValidationFailed
+from roomcraft.kit.pagination import Cursor
 from roomcraft.uploads import service as uploads_service
 from roomcraft.usage import service as usage_service
 
@@ -164,3 +165,54 @@ async def cancel_generation(conn: Conn, scheduler: Scheduler, *, job_id: UUID) -
     await lifecycle.set_status(conn, job, "canceled", error=CANCELED)
     await lifecycle.reconcile_charge(conn, job, delivered=0, reason="Refund: you canceled the job")
     await scheduler.cancel_predictions(conn, job_id=job_id)
+
+
+IN_FLIGHT = ("starting", "processing")
+# The admins' jobs list, by what a job is doing; "stuck" is running past the stuck timeout.
+JOB_FILTERS: dict[str, tuple[str, ...] | None] = {
+    "all": None,
+    "running": IN_FLIGHT,
+    "stuck": IN_FLIGHT,
+    "failed": ("failed",),
+    "canceled": ("canceled",),
+    "succeeded": ("succeeded",),
+}
+
+
+async def list_jobs_of_all(
+    conn: Conn,
+    settings: Settings,
+    *,
+    status: str,
+    owner_id: UUID | None,
+    after: Cursor | None,
+    limit: int,
+    now: datetime,
+) -> list[AdminJobRow]:
+    """Jobs of every user (or of one), newest first, by a filter of `JOB_FILTERS`; for
+    administrators, on a service-role connection."""
+    if status not in JOB_FILTERS:
+        raise ValidationFailed(f"Unknown job filter {status!r}.")
+    stuck_since = now - timedelta(seconds=settings.stuck_after_seconds)
+    return await repository.list_jobs_of_all(
+        conn,
+        statuses=JOB_FILTERS[status],
+        created_before=stuck_since if status == "stuck" else None,
+        owner_id=owner_id,
+        after=after,
+        limit=limit,
+    )
+
+
+def is_stuck(settings: Settings, job: AdminJobRow, *, now: datetime) -> bool:
+    """Still running past the stuck timeout: the sweeper will fail and refund it."""
+    too_old = now - job.created_at > timedelta(seconds=settings.stuck_after_seconds)
+    return job.status in IN_FLIGHT and too_old
+
+
+async def count_jobs(conn: Conn, settings: Settings, *, since: datetime) -> JobCounts:
+    """Jobs running now and how many of them are stuck, jobs failed and succeeded since
+    `since` (on a service-role connection)."""
+    return await repository.count_jobs(
+        conn, stuck_after=timedelta(seconds=settings.stuck_after_seconds), since=since
+    )

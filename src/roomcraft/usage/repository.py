@@ -1,5 +1,6 @@
 """All SQL of the usage ledger."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,3 +81,21 @@ async def list_ledger_entries(
             },
         )
         return await cur.fetchall()
+
+
+async def list_net_usage(
+    conn: Conn, *, owner_ids: Sequence[UUID], since: datetime
+) -> dict[UUID, int]:
+    """Debits minus credit adjustments since `since` of each owner, in one statement; owners
+    without ledger entries are left out."""
+    cur = await conn.execute(
+        """
+        select owner_id,
+               sum(case kind when 'generation_debit' then amount else -amount end) as net
+          from public.usage_ledger
+         where owner_id = any(%s) and created_at >= %s
+         group by owner_id
+        """,
+        (list(owner_ids), since),
+    )
+    return {row["owner_id"]: int(row["net"]) for row in await cur.fetchall()}

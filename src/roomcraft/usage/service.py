@@ -4,6 +4,7 @@ remaining = the plan's monthly generations − (debits − credit adjustments) i
 calendar month. Every variant asked for is debited at submit; variants that fail are refunded.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from roomcraft.usage import repository
 from roomcraft.usage.repository import LedgerEntryRow
 from roomcraft.usage.schemas import MAX_ADJUSTMENT, MAX_REASON_LENGTH
 from roomcraft.users import service as users_service
+from roomcraft.users.repository import ProfileRow
 
 DEBIT = "generation_debit"
 CREDIT = "credit_adjustment"
@@ -149,3 +151,23 @@ def describe(entry: LedgerEntryRow) -> str:
         mode = (entry.job_mode or entry.meta.get("mode") or "generation").capitalize()
         return f"{mode}: {entry.amount} {noun}"
     return str(entry.meta.get("reason") or "Credit adjustment")
+
+
+async def get_usage_of_users(
+    conn: Conn, settings: Settings, *, profiles: Sequence[ProfileRow], now: datetime
+) -> dict[UUID, Usage]:
+    """Each profile's plan and credits this month, read in one statement whatever their number;
+    for administrators, on a service-role connection."""
+    start, resets_at = month_bounds(now)
+    nets = await repository.list_net_usage(
+        conn, owner_ids=[profile.id for profile in profiles], since=start
+    )
+    usages: dict[UUID, Usage] = {}
+    for profile in profiles:
+        plan = users_service.plan_of(settings, profile, now=now)
+        net = nets.get(profile.id, 0)
+        remaining = max(0, plan.monthly_generations - net)
+        usages[profile.id] = Usage(
+            plan=plan, used=max(0, net), remaining=remaining, resets_at=resets_at
+        )
+    return usages

@@ -8,6 +8,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from roomcraft.db.session import Conn
+from roomcraft.kit.pagination import Cursor
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,73 @@ async def update_billing(conn: Conn, *, user_id: UUID, state: BillingState) -> N
             "plan_changes_at": state.plan_changes_at,
         },
     )
+
+
+@dataclass(frozen=True)
+class UserRow(ProfileRow):
+    """A profile as the admins' user list shows it, with the day its account was made."""
+
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UserCounts:
+    total: int
+    admins: int
+    joined: int
+
+
+_SELECT_USER = """
+    select id, email, name, customer_id, subscription_id, price_id, has_access,
+           current_period_end, next_price_id, plan_changes_at, is_admin, created_at
+      from public.profiles
+"""
+
+
+async def list_users(
+    conn: Conn, *, email_contains: str | None, after: Cursor | None, limit: int
+) -> list[UserRow]:
+    """Every profile, newest first; those whose email contains the text (any case) when given.
+
+    On a service-role connection: RLS shows a user only their own profile."""
+    async with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        await cur.execute(
+            _SELECT_USER
+            + """
+             where (%(text)s::text is null or strpos(lower(email), lower(%(text)s)) > 0)
+               and (%(after_at)s::timestamptz is null
+                    or (created_at, id) < (%(after_at)s, %(after_id)s))
+             order by created_at desc, id desc
+             limit %(limit)s
+            """,
+            {
+                "text": email_contains,
+                "after_at": after.created_at if after else None,
+                "after_id": after.id if after else None,
+                "limit": limit,
+            },
+        )
+        return await cur.fetchall()
+
+
+async def get_user(conn: Conn, *, user_id: UUID) -> UserRow | None:
+    async with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        await cur.execute(_SELECT_USER + " where id = %s", (user_id,))
+        return await cur.fetchone()
+
+
+async def count_users(conn: Conn, *, joined_since: datetime) -> UserCounts:
+    """How many accounts there are, how many are administrators and how many joined since."""
+    async with conn.cursor(row_factory=class_row(UserCounts)) as cur:
+        await cur.execute(
+            """
+            select count(*) as total,
+                   count(*) filter (where is_admin) as admins,
+                   count(*) filter (where created_at >= %s) as joined
+              from public.profiles
+            """,
+            (joined_since,),
+        )
+        counts = await cur.fetchone()
+        assert counts is not None
+        return counts

@@ -14,9 +14,10 @@ from uuid import UUID
 from roomcraft.config import Plan, Settings
 from roomcraft.db.session import Conn
 from roomcraft.kit.errors import NotFound
+from roomcraft.kit.pagination import Cursor
 from roomcraft.kit.time import utcnow
 from roomcraft.users import repository
-from roomcraft.users.repository import BillingState, ProfileRow
+from roomcraft.users.repository import BillingState, ProfileRow, UserCounts, UserRow
 
 # Subscription statuses that grant the paid plan; past_due while the payment is being retried.
 GRANTING_STATUSES = frozenset({"active", "trialing", "past_due"})
@@ -163,3 +164,25 @@ async def grant_admin(conn: Conn, *, email: str) -> None:
     """Make the account with this email an administrator."""
     if not await repository.update_admin_by_email(conn, email=email, is_admin=True):
         raise NotFound(f"No account with the email {email}.")
+
+
+async def list_users(
+    conn: Conn, *, email_contains: str | None, after: Cursor | None, limit: int
+) -> list[UserRow]:
+    """Every account, newest first, or those whose email contains a text; for administrators,
+    on a service-role connection."""
+    text = (email_contains or "").strip() or None
+    return await repository.list_users(conn, email_contains=text, after=after, limit=limit)
+
+
+async def get_user(conn: Conn, *, user_id: UUID) -> UserRow:
+    """Any account, for administrators (on a service-role connection)."""
+    user = await repository.get_user(conn, user_id=user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+async def count_users(conn: Conn, *, joined_since: datetime) -> UserCounts:
+    """Accounts, administrators and newcomers since a date (on a service-role connection)."""
+    return await repository.count_users(conn, joined_since=joined_since)

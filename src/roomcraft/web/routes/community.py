@@ -35,6 +35,7 @@ from roomcraft.storage.tasks import FileRemover
 from roomcraft.web import forms
 from roomcraft.web.deps import TemplatesDep
 from roomcraft.web.forms import FormState
+from roomcraft.web.routes import admin as admin_pages
 
 router = APIRouter(include_in_schema=False)
 
@@ -184,6 +185,7 @@ async def _admin_page(
         ],
         "form": form,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
+        **await admin_pages.overview(conn, runtime.settings),
     }
     return templates.render(
         request, "app/admin.html", context, nav="admin", status_code=status_code
