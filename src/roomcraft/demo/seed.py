@@ -17,7 +17,6 @@ from uuid import UUID
 
 import structlog
 
-from roomcraft.auth import repository as auth_repository
 from roomcraft.auth import service as auth_service
 from roomcraft.auth.passwords import Passwords
 from roomcraft.collections import service as collections_service
@@ -39,6 +38,7 @@ from roomcraft.renders import service as renders_service
 from roomcraft.runtime import Runtime
 from roomcraft.uploads import service as uploads_service
 from roomcraft.usage import service as usage_service
+from roomcraft.users import service as users_service
 from roomcraft.worker.run import run_worker
 
 log = structlog.get_logger(__name__)
@@ -90,9 +90,8 @@ async def ensure_account(pool: Pool, passwords: Passwords) -> UUID:
         await auth_service.ensure_password_account(
             conn, passwords, email=DEMO_EMAIL, password=DEMO_PASSWORD
         )
-        user = await auth_repository.get_user_by_email(conn, email=DEMO_EMAIL)
-    assert user is not None
-    return user.id
+        profile = await users_service.get_profile_by_email(conn, email=DEMO_EMAIL)
+    return profile.id
 
 
 async def _state(pool: Pool, user_id: UUID, scene: Scene) -> _SceneState:
