@@ -7,7 +7,3 @@ class CommunityCollectionNotFound(NotFound):
 
 class CommunityItemNotFound(NotFound):
     """Community item not found."""
-
-
-class RenderNotFound(NotFound):
-    """Render not found."""

@@ -163,27 +163,36 @@ async def insert_render_item(
     *,
     collection_id: UUID,
     render_id: UUID,
+    image_path: str,
+    thumb_path: str | None,
     title: str | None,
     apply_settings: dict[str, Any],
     order_index: int,
-) -> ItemRow | None:
-    """An item showing the render's cover variant; None when there is no such render."""
+) -> ItemRow:
+    """An item showing a render's cover (its paths are the render's files, not copies)."""
     async with conn.cursor(row_factory=class_row(ItemRow)) as cur:
         await cur.execute(
             """
             insert into public.community_items
                    (collection_id, render_id, image_path, thumb_path, title, apply_settings,
                     order_index)
-            select %s, r.id, v.image_path, v.thumb_path, %s, %s, %s
-              from public.renders r
-              join public.render_variants v on v.render_id = r.id and v.idx = r.cover_variant
-             where r.id = %s
+            values (%s, %s, %s, %s, %s, %s, %s)
             returning id, collection_id, render_id, external_image_url, image_path, thumb_path,
                    title, apply_settings, order_index, created_at
             """,
-            (collection_id, title, Jsonb(apply_settings), order_index, render_id),
+            (
+                collection_id,
+                render_id,
+                image_path,
+                thumb_path,
+                title,
+                Jsonb(apply_settings),
+                order_index,
+            ),
         )
-        return await cur.fetchone()
+        row = await cur.fetchone()
+    assert row is not None
+    return row
 
 
 async def insert_stored_item(

@@ -17,7 +17,6 @@ from roomcraft.community import repository
 from roomcraft.community.errors import (
     CommunityCollectionNotFound,
     CommunityItemNotFound,
-    RenderNotFound,
 )
 from roomcraft.community.import_document import GalleryDocument, GalleryItem
 from roomcraft.community.repository import CollectionRow, ItemRow
@@ -33,6 +32,7 @@ from roomcraft.generations.downloads import DownloadRefused, download, host_allo
 from roomcraft.generations.presets import Presets
 from roomcraft.kit.errors import ValidationFailed
 from roomcraft.kit.images import reencode_output, thumbnail_webp
+from roomcraft.renders import service as renders_service
 from roomcraft.runtime import Runtime
 from roomcraft.storage.tasks import FileRemover
 
@@ -146,17 +146,19 @@ async def create_item(conn: Conn, runtime: Runtime, *, body: CommunityItemCreate
     settings = check_settings(runtime.presets, body.apply_settings)
     await get_collection(conn, collection_id=body.collection_id)
     if body.render_id is not None:
-        item = await repository.insert_render_item(
+        image_path, thumb_path = await renders_service.get_cover_of_any_user(
+            conn, render_id=body.render_id
+        )
+        return await repository.insert_render_item(
             conn,
             collection_id=body.collection_id,
             render_id=body.render_id,
+            image_path=image_path,
+            thumb_path=thumb_path,
             title=body.title,
             apply_settings=settings,
             order_index=body.order_index,
         )
-        if item is None:
-            raise RenderNotFound
-        return item
     assert body.external_image_url is not None
     data = await _fetch(runtime, body.external_image_url)
     return await _insert_stored(

@@ -118,3 +118,12 @@ async def get_render_look(conn: Conn, *, render_id: UUID) -> dict[str, object]:
     if render is None:
         raise RenderNotFound
     return _look_of(render)
+
+
+async def get_cover_of_any_user(conn: Conn, *, render_id: UUID) -> tuple[str, str | None]:
+    """The image and thumbnail paths of any user's render's cover, for admins (service-role
+    `conn`); an unknown render, or one without its cover, is not found."""
+    render = await repository.get_render_of_any_user(conn, render_id=render_id)
+    if render is None or render.cover_image_path is None:
+        raise RenderNotFound
+    return render.cover_image_path, render.cover_thumb_path

@@ -17,7 +17,6 @@ from starlette.datastructures import FormData
 
 from roomcraft.api.deps import AdminUser, AnonConn, OptionalIdentity, PoolDep, RuntimeDep
 from roomcraft.community import service as community_service
-from roomcraft.community.errors import RenderNotFound
 from roomcraft.community.repository import ItemRow
 from roomcraft.community.schemas import (
     ApplySettings,
@@ -357,8 +356,8 @@ async def add_item(
         body = forms.parse(CommunityItemCreate, fields, FIELD_MESSAGES)
         async with as_service(pool) as conn:
             await community_service.create_item(conn, runtime, body=body)
-    except (ValidationFailed, UnsupportedMediaType, RenderNotFound) as error:
-        if isinstance(error, RenderNotFound):
+    except (ValidationFailed, UnsupportedMediaType, renders_service.RenderNotFound) as error:
+        if isinstance(error, renders_service.RenderNotFound):
             error = forms.field_error("render_id", "No render has this id.")
         async with as_service(pool) as conn:
             state = forms.rejected("new-item", form, error)
