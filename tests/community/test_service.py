@@ -72,6 +72,24 @@ class TestImportGallery:
 
         assert (summary.collections_created, summary.items_created) == (2, 2)
 
+    async def test_a_failed_import_leaves_no_rows_and_no_files(
+        self, pool: Pool, runtime: Runtime, image_server: str, tmp_path: Path
+    ) -> None:
+        (tmp_path / "bedroom.jpg").write_bytes(jpeg_bytes())
+        document = gallery(image_server)
+        # The first item is stored; the second cannot be fetched, so the whole import fails.
+        items = document["collections"][0]["items"]
+        items[0], items[1] = items[1], {**items[0], "externalImageUrl": f"{image_server}/gone.jpg"}
+        files_before = await runtime.storage.list_paths("public", "community")
+
+        with pytest.raises(ValidationFailed, match="could not be fetched"):
+            async with as_service(pool) as conn:
+                await community_service.import_gallery(conn, runtime, document, base_dir=tmp_path)
+
+        async with as_anon(pool) as conn:
+            assert await community_service.list_gallery(conn) == []
+        assert await runtime.storage.list_paths("public", "community") == files_before
+
     @pytest.mark.parametrize(
         "document",
         [

@@ -5,6 +5,9 @@ reach them. An item shows an internal render's cover (its paths are copied, noth
 owner) or an image fetched once from an allow-listed host into public storage, never hot-linked.
 """
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from roomcraft.kit.errors import ValidationFailed
 from roomcraft.kit.images import reencode_output, thumbnail_webp
 from roomcraft.renders import service as renders_service
 from roomcraft.runtime import Runtime
+from roomcraft.storage.service import Storage
 from roomcraft.storage.tasks import FileRemover
 
 GENERATE_PATH = "/generate"
@@ -161,16 +165,18 @@ async def create_item(conn: Conn, runtime: Runtime, *, body: CommunityItemCreate
         )
     assert body.external_image_url is not None
     data = await _fetch(runtime, body.external_image_url)
-    return await _insert_stored(
-        conn,
-        runtime,
-        body.collection_id,
-        body.external_image_url,
-        data,
-        title=body.title,
-        settings=settings,
-        order_index=body.order_index,
-    )
+    async with _storing(runtime.storage) as stored:
+        return await _insert_stored(
+            conn,
+            runtime,
+            stored,
+            body.collection_id,
+            body.external_image_url,
+            data,
+            title=body.title,
+            settings=settings,
+            order_index=body.order_index,
+        )
 
 
 async def _fetch(runtime: Runtime, url: str) -> bytes:
@@ -190,9 +196,23 @@ async def _fetch(runtime: Runtime, url: str) -> bytes:
         ) from exc
 
 
+@asynccontextmanager
+async def _storing(storage: Storage) -> AsyncIterator[list[str]]:
+    """The paths of public files stored in the block. Should the block fail, its rows are rolled
+    back, so those files are deleted too rather than left with nothing pointing at them."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except Exception:
+        if stored:
+            await storage.delete("public", stored)
+        raise
+
+
 async def _insert_stored(
     conn: Conn,
     runtime: Runtime,
+    stored: list[str],
     collection_id: UUID,
     source: str,
     data: bytes,
@@ -201,13 +221,19 @@ async def _insert_stored(
     settings: dict[str, Any],
     order_index: int,
 ) -> ItemRow:
-    """Re-encode the image (no metadata), store it and its thumbnail, and record the item."""
-    image = reencode_output(data, max_pixels=runtime.settings.image_max_pixels)
+    """Re-encode the image (no metadata, in a thread), store it and its thumbnail (their paths
+    go into `stored`), and record the item."""
+    max_pixels = runtime.settings.image_max_pixels
+    image = await asyncio.to_thread(reencode_output, data, max_pixels=max_pixels)
+    thumb = await asyncio.to_thread(thumbnail_webp, image.data, max_pixels=max_pixels)
     item_id = uuid4()
     image_path, thumb_path = f"community/{item_id}.jpg", f"community/{item_id}_thumb.webp"
-    await runtime.storage.put("public", image_path, image.data, content_type="image/jpeg")
-    thumb = thumbnail_webp(image.data, max_pixels=runtime.settings.image_max_pixels)
-    await runtime.storage.put("public", thumb_path, thumb, content_type="image/webp")
+    for path, content, content_type in (
+        (image_path, image.data, "image/jpeg"),
+        (thumb_path, thumb, "image/webp"),
+    ):
+        await runtime.storage.put("public", path, content, content_type=content_type)
+        stored.append(path)
     return await repository.insert_stored_item(
         conn,
         item_id=item_id,
@@ -260,6 +286,17 @@ async def import_gallery(
         gallery = GalleryDocument.model_validate(document)
     except ValidationError as exc:
         raise ValidationFailed(f"The gallery document is not valid: {exc}") from exc
+    async with _storing(runtime.storage) as stored:
+        return await _import_collections(conn, runtime, stored, gallery, base_dir)
+
+
+async def _import_collections(
+    conn: Conn,
+    runtime: Runtime,
+    stored: list[str],
+    gallery: GalleryDocument,
+    base_dir: Path | None,
+) -> ImportSummary:
     created_collections = created_items = 0
     for order_index, entry in enumerate(gallery.collections):
         collection = await repository.get_collection_by_title(conn, title=entry.title)
@@ -279,7 +316,9 @@ async def import_gallery(
         else:
             await repository.update_collection(conn, collection_id=collection.id, changes=changes)
         for item_index, item in enumerate(entry.items):
-            created = await _import_item(conn, runtime, collection.id, item, item_index, base_dir)
+            created = await _import_item(
+                conn, runtime, stored, collection.id, item, item_index, base_dir
+            )
             created_items += int(created)
     return ImportSummary(collections_created=created_collections, items_created=created_items)
 
@@ -287,6 +326,7 @@ async def import_gallery(
 async def _import_item(
     conn: Conn,
     runtime: Runtime,
+    stored: list[str],
     collection_id: UUID,
     item: GalleryItem,
     order_index: int,
@@ -310,6 +350,7 @@ async def _import_item(
     await _insert_stored(
         conn,
         runtime,
+        stored,
         collection_id,
         source,
         data,
