@@ -24,6 +24,7 @@ from roomcraft.web.routes import admin as admin_pages
 from roomcraft.web.routes import app as app_pages
 from roomcraft.web.routes import auth as auth_pages
 from roomcraft.web.routes import community as community_pages
+from roomcraft.web.routes import curation as curation_pages
 from roomcraft.web.routes import generate as generate_pages
 from roomcraft.web.routes import library as library_pages
 from roomcraft.web.routes import public as public_pages
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(generate_pages.router)
     app.include_router(library_pages.router)
     app.include_router(community_pages.router)
+    app.include_router(curation_pages.router)
     app.include_router(admin_pages.router)
     if settings.google_enabled:
         # Authlib keeps the OAuth state in a signed cookie session for the round trip to Google.
