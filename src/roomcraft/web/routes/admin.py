@@ -21,7 +21,6 @@ from roomcraft.api.deps import AdminUser, PoolDep, RuntimeDep, ServiceConn, Sett
 from roomcraft.config import Settings
 from roomcraft.db.session import Conn, as_service
 from roomcraft.generations import service as generations_service
-from roomcraft.generations.presets import Presets
 from roomcraft.generations.repository import AdminJobRow
 from roomcraft.kit.errors import ValidationFailed
 from roomcraft.kit.pagination import decode_cursor, encode_cursor
@@ -35,6 +34,8 @@ from roomcraft.users.repository import UserRow
 from roomcraft.web import forms
 from roomcraft.web.deps import TemplatesDep
 from roomcraft.web.forms import FormState
+from roomcraft.web.routes.app import history_lines, usage_percent
+from roomcraft.web.routes.community import look_summary
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,26 +107,15 @@ def _url(path: str, query: dict[str, str | None]) -> str:
     return f"{path}?{urlencode(given)}" if given else path
 
 
-def _percent(usage: Usage) -> int:
-    limit = usage.plan.monthly_generations
-    return min(100, round(usage.used * 100 / limit)) if limit else 100
-
-
-def _job_summary(presets: Presets, job: AdminJobRow) -> str:
-    """ "Scandinavian living room", else the prompt, else the mode."""
-    style, room = presets.style(job.style or ""), presets.room_type(job.room_type or "")
-    words = f"{style.name if style else ''} {room.name.lower() if room else ''}".strip()
-    return words or job.prompt or job.mode.capitalize()
-
-
 def _job_line(runtime: Runtime, job: AdminJobRow, now: datetime) -> JobLine:
     storage = runtime.storage
     thumb = job.cover_thumb_path or job.cover_image_path
     variants = job.settings.get("variants")
+    look = look_summary(runtime, job.style, job.room_type)[2]  # "Scandinavian living room"
     return JobLine(
         job=job,
         created_at=job.created_at.astimezone(UTC),
-        summary=_job_summary(runtime.presets, job),
+        summary=look or job.prompt or job.mode.capitalize(),
         variants=int(variants) if variants is not None else None,
         stuck=generations_service.is_stuck(runtime.settings, job, now=now),
         age=_duration(now - job.created_at),
@@ -171,7 +161,7 @@ async def _users_page(
             UserLine(
                 user=user,
                 usage=usages[user.id],
-                percent=_percent(usages[user.id]),
+                percent=usage_percent(usages[user.id]),
                 joined=user.created_at.astimezone(UTC),
             )
             for user in page
@@ -200,15 +190,7 @@ async def _history(conn: Conn, *, user_id: UUID, cursor: str | None, here: str) 
         else None
     )
     return {
-        "history": [
-            {
-                "description": usage_service.describe(entry),
-                "amount": entry.amount,
-                "is_debit": entry.kind == usage_service.DEBIT,
-                "created_at": entry.created_at.astimezone(UTC),
-            }
-            for entry in page
-        ],
+        "history": history_lines(page),
         "history_next": _url(here, {"history": following}) + "#history" if following else None,
         "history_first": here + "#history" if cursor else None,
     }
@@ -242,7 +224,7 @@ async def _user_page(
         "account": user,
         "joined": user.created_at.astimezone(UTC),
         "usage": usage,
-        "usage_percent": _percent(usage),
+        "usage_percent": usage_percent(usage),
         **await _history(conn, user_id=user_id, cursor=history, here=here),
         "jobs": [_job_line(runtime, job, now) for job in jobs],
         "here": here,

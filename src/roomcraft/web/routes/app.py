@@ -24,6 +24,8 @@ from roomcraft.db.session import Conn
 from roomcraft.kit.pagination import decode_cursor, encode_cursor
 from roomcraft.kit.time import utcnow
 from roomcraft.usage import service as usage_service
+from roomcraft.usage.repository import LedgerEntryRow
+from roomcraft.usage.service import Usage
 from roomcraft.users import service as users_service
 from roomcraft.users.repository import ProfileRow
 from roomcraft.web.deps import TemplatesDep
@@ -57,6 +59,25 @@ def _plan_change(settings: Settings, profile: ProfileRow, now: datetime) -> dict
     }
 
 
+def usage_percent(usage: Usage) -> int:
+    """How full this month's allowance is, 0 to 100 (a plan without generations is full)."""
+    limit = usage.plan.monthly_generations
+    return min(100, round(usage.used * 100 / limit)) if limit else 100
+
+
+def history_lines(entries: list[LedgerEntryRow]) -> list[dict[str, Any]]:
+    """Ledger entries as rows of the history table (components/usage_line.html)."""
+    return [
+        {
+            "description": usage_service.describe(entry),
+            "amount": entry.amount,
+            "is_debit": entry.kind == usage_service.DEBIT,
+            "created_at": entry.created_at.astimezone(UTC),
+        }
+        for entry in entries
+    ]
+
+
 async def _history(conn: Conn, *, user_id: UUID, cursor: str | None) -> dict[str, Any]:
     """A page of the ledger, newest first, and the cursor of the next one."""
     entries = await usage_service.list_history(
@@ -65,15 +86,7 @@ async def _history(conn: Conn, *, user_id: UUID, cursor: str | None) -> dict[str
     page = entries[:HISTORY_PAGE_SIZE]
     more = len(entries) > HISTORY_PAGE_SIZE
     return {
-        "history": [
-            {
-                "description": usage_service.describe(entry),
-                "amount": entry.amount,
-                "is_debit": entry.kind == usage_service.DEBIT,
-                "created_at": entry.created_at.astimezone(UTC),
-            }
-            for entry in page
-        ],
+        "history": history_lines(page),
         "history_next": encode_cursor(page[-1].created_at, page[-1].id) if more else None,
         "history_is_older": cursor is not None,
     }
@@ -86,10 +99,9 @@ async def _plan_and_usage(
     now = utcnow()
     profile = await users_service.get_profile(conn, user_id=user_id)
     usage = await usage_service.get_usage(conn, settings, user_id=user_id, now=now)
-    limit = usage.plan.monthly_generations
     return {
         "usage": usage,
-        "usage_percent": min(100, round(usage.used * 100 / limit)) if limit else 100,
+        "usage_percent": usage_percent(usage),
         "resets_on": _long_date(usage.resets_at),
         "plan_change": _plan_change(settings, profile, now),
         "billing_enabled": settings.billing_enabled,

@@ -3,7 +3,7 @@
 Curation works without JavaScript: plain forms post here (the CSRF token as a hidden field), each
 write runs in its own service-role transaction through `community.service` and answers with a
 redirect (303) back to its page; a rejected form leaves its transaction (rolled back) and is shown
-again with its messages inline (400).
+again with its messages inline (400), the page read in a transaction of its own.
 """
 
 from typing import Any
@@ -22,7 +22,8 @@ from roomcraft.community.schemas import (
     CommunityItemCreate,
     CommunityItemUpdate,
 )
-from roomcraft.db.session import Conn, as_service
+from roomcraft.db.pool import Pool
+from roomcraft.db.session import as_service
 from roomcraft.kit.errors import UnsupportedMediaType, ValidationFailed
 from roomcraft.renders import service as renders_service
 from roomcraft.runtime import Runtime
@@ -66,14 +67,17 @@ async def _admin_page(
     request: Request,
     templates: TemplatesDep,
     runtime: Runtime,
-    conn: Conn,
+    pool: Pool,
     form: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
-    renders = await renders_service.list_recent_renders_of_all(conn, limit=RECENT_RENDERS)
+    async with as_service(pool) as conn:
+        renders = await renders_service.list_recent_renders_of_all(conn, limit=RECENT_RENDERS)
+        gallery = await community_service.list_gallery(conn)
+        overview = await admin_pages.overview(conn, runtime.settings)
     cover = [render.cover_thumb_path or render.cover_image_path for render in renders]
     context = {
-        "shelves": shelves(await community_service.list_gallery(conn), runtime, signed_in=True),
+        "shelves": shelves(gallery, runtime, signed_in=True),
         "renders": [
             {
                 "render": render,
@@ -85,7 +89,7 @@ async def _admin_page(
         ],
         "form": form,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
-        **await admin_pages.overview(conn, runtime.settings),
+        **overview,
     }
     return templates.render(
         request, "app/admin.html", context, nav="admin", status_code=status_code
@@ -96,12 +100,13 @@ async def _collection_page(
     request: Request,
     templates: TemplatesDep,
     runtime: Runtime,
-    conn: Conn,
+    pool: Pool,
     collection_id: UUID,
     form: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = await community_service.get_collection(conn, collection_id=collection_id)
+    async with as_service(pool) as conn:
+        view = await community_service.get_collection(conn, collection_id=collection_id)
     context = {
         **shelves([view], runtime, signed_in=True)[0],
         "presets": runtime.presets,
@@ -118,8 +123,7 @@ async def _collection_page(
 async def admin(
     request: Request, templates: TemplatesDep, _: AdminUser, pool: PoolDep, runtime: RuntimeDep
 ) -> Response:
-    async with as_service(pool) as conn:
-        return await _admin_page(request, templates, runtime, conn)
+    return await _admin_page(request, templates, runtime, pool)
 
 
 @router.get("/admin/community/{collection_id}")
@@ -131,8 +135,7 @@ async def admin_collection(
     pool: PoolDep,
     runtime: RuntimeDep,
 ) -> Response:
-    async with as_service(pool) as conn:
-        return await _collection_page(request, templates, runtime, conn, collection_id)
+    return await _collection_page(request, templates, runtime, pool, collection_id)
 
 
 # ---------- Admin forms ----------
@@ -162,9 +165,8 @@ async def create_collection(
         async with as_service(pool) as conn:
             view = await community_service.create_collection(conn, body=body)
     except ValidationFailed as error:
-        async with as_service(pool) as conn:
-            state = forms.rejected("new-collection", form, error)
-            return await _admin_page(request, templates, runtime, conn, state, 400)
+        state = forms.rejected("new-collection", form, error)
+        return await _admin_page(request, templates, runtime, pool, state, 400)
     return RedirectResponse(f"/admin/community/{view.collection.id}?notice=created", 303)
 
 
@@ -183,11 +185,8 @@ async def edit_collection(
         async with as_service(pool) as conn:
             await community_service.update_collection(conn, collection_id=collection_id, body=body)
     except ValidationFailed as error:
-        async with as_service(pool) as conn:
-            state = forms.rejected("edit-collection", form, error)
-            return await _collection_page(
-                request, templates, runtime, conn, collection_id, state, 400
-            )
+        state = forms.rejected("edit-collection", form, error)
+        return await _collection_page(request, templates, runtime, pool, collection_id, state, 400)
     return RedirectResponse(f"/admin/community/{collection_id}?notice=saved", 303)
 
 
@@ -260,11 +259,8 @@ async def add_item(
     except (ValidationFailed, UnsupportedMediaType, renders_service.RenderNotFound) as error:
         if isinstance(error, renders_service.RenderNotFound):
             error = forms.field_error("render_id", "No render has this id.")
-        async with as_service(pool) as conn:
-            state = forms.rejected("new-item", form, error)
-            return await _collection_page(
-                request, templates, runtime, conn, collection_id, state, 400
-            )
+        state = forms.rejected("new-item", form, error)
+        return await _collection_page(request, templates, runtime, pool, collection_id, state, 400)
     return RedirectResponse(f"/admin/community/{collection_id}?notice=item-added", 303)
 
 
@@ -288,11 +284,8 @@ async def edit_item(
         async with as_service(pool) as conn:
             await community_service.update_item(conn, runtime.presets, item_id=item_id, body=body)
     except ValidationFailed as error:
-        async with as_service(pool) as conn:
-            state = forms.rejected(f"item-{item_id}", form, error)
-            return await _collection_page(
-                request, templates, runtime, conn, collection_id, state, 400
-            )
+        state = forms.rejected(f"item-{item_id}", form, error)
+        return await _collection_page(request, templates, runtime, pool, collection_id, state, 400)
     return RedirectResponse(
         f"/admin/community/{collection_id}?notice=item-saved#item-{item_id}", 303
     )
@@ -327,9 +320,8 @@ async def add_render(
             body = forms.parse(CommunityItemCreate, fields, FIELD_MESSAGES)
             item = await community_service.create_item(conn, runtime, body=body)
     except ValidationFailed as error:
-        async with as_service(pool) as conn:
-            state = forms.rejected(f"render-{render_id}", form, error)
-            return await _admin_page(request, templates, runtime, conn, state, 400)
+        state = forms.rejected(f"render-{render_id}", form, error)
+        return await _admin_page(request, templates, runtime, pool, state, 400)
     return RedirectResponse(
         f"/admin/community/{item.collection_id}?notice=render-added#item-{item.id}", 303
     )
