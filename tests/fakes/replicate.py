@@ -4,8 +4,8 @@
         provider = ReplicateProvider(api_base=replicate.api_base, api_token=replicate.api_token,
                                      webhook_secret=replicate.webhook_secret, http=client)
 
-A real HTTP server on 127.0.0.1 (a free port): a Starlette app under `uvicorn.Server`, in a
-background thread with its own event loop. The API lives under `api_base`
+A real HTTP server on 127.0.0.1 (a free port), in a background thread with its own event loop
+(`tests/fakes/loopback.py`). The API lives under `api_base`
 (`http://127.0.0.1:PORT/v1`) and needs `Authorization: Bearer <api_token>`:
 
 - `POST /v1/models/{owner}/{name}/predictions`: `{"input", "webhook"?, "webhook_events_filter"?}`
@@ -47,7 +47,6 @@ import hashlib
 import io
 import json
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -55,11 +54,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
-import uvicorn
 from PIL import Image, ImageDraw
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
@@ -67,7 +64,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-HOST = "127.0.0.1"
+from tests.fakes.loopback import LoopbackServer
+
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 NANO_BANANA_RATIOS = {"match_input_image", "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4"}
 NANO_BANANA_RATIOS |= {"9:16", "16:9", "21:9"}
@@ -154,7 +152,9 @@ class _Prediction:
     completed_at: str | None = None
 
 
-class FakeReplicate:
+class FakeReplicate(LoopbackServer):
+    label = "Replicate"
+
     def __init__(
         self,
         *,
@@ -162,6 +162,7 @@ class FakeReplicate:
         webhook_secret: str | None = None,
         latency: float | None = 0.0,
     ) -> None:
+        super().__init__()
         self.api_token = api_token
         self.webhook_secret = (
             webhook_secret or "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -182,72 +183,13 @@ class FakeReplicate:
         self._received: list[ReceivedWebhook] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.task_errors: list[BaseException] = []  # bugs of the fake itself, for debugging
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: asyncio.Event | None = None
         self._http: httpx.AsyncClient | None = None
 
-    # Lifecycle
-
-    def start(self) -> Self:
-        assert self._server is None, "already started"
-        self._socket = socket.socket()
-        self._socket.bind((HOST, 0))
-        config = uvicorn.Config(
-            self._app(),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            loop="asyncio",
-            ws="none",
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake Replicate did not start")
-            time.sleep(0.01)
-        return self
-
     def stop(self) -> None:
-        if self._server is None:
-            return
         self._quiesce()
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._socket is not None, "not started"
-        port: int = self._socket.getsockname()[1]
-        return port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        super().stop()
 
     @property
     def api_base(self) -> str:
@@ -303,7 +245,7 @@ class FakeReplicate:
 
     def _quiesce(self) -> None:
         """Cancel the predictions' progress and webhooks in flight; wake the hanging requests."""
-        if self._loop is not None and self._server is not None and self._server.started:
+        if self._loop is not None and self.started:
             asyncio.run_coroutine_threadsafe(self._stop_work(), self._loop).result(timeout=10)
 
     # Records

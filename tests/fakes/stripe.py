@@ -3,11 +3,11 @@
     with FakeStripe(prices={"price_pro"}) as stripe_api:   # or .start() ... .stop()
         settings = settings.model_copy(update={"stripe_api_base": stripe_api.base_url, ...})
 
-A real HTTP server on 127.0.0.1 (a free port): a Starlette app under `uvicorn.Server`, in a
-background thread. It speaks Stripe's wire protocol: form-encoded bodies with bracketed keys
-(`line_items[0][price]`), `Authorization: Bearer <api_key>`, `Idempotency-Key` (a repeated key
-answers the first response again), JSON objects, and errors as
-`{"error": {"type", "code"?, "message", "param"?}}` with Stripe's statuses.
+A real HTTP server on 127.0.0.1 (a free port; `tests/fakes/loopback.py`); `base_url` is Stripe's
+API base (`STRIPE_API_BASE`: the paths start with `/v1`). It speaks Stripe's wire protocol:
+form-encoded bodies with bracketed keys (`line_items[0][price]`), `Authorization: Bearer
+<api_key>`, `Idempotency-Key` (a repeated key answers the first response again), JSON objects,
+and errors as `{"error": {"type", "code"?, "message", "param"?}}` with Stripe's statuses.
 
 - `POST /v1/customers` (`email`, `metadata`) → a customer.
 - `POST /v1/checkout/sessions`: `mode`, `customer` (must exist), `line_items` (each price must be
@@ -36,23 +36,21 @@ import itertools
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-HOST = "127.0.0.1"
+from tests.fakes.loopback import LoopbackServer
+
 API_VERSION = "2026-10-28.endive"
 PERIOD_SECONDS = 30 * 86400
 
@@ -110,7 +108,9 @@ def _error(
     return JSONResponse({"error": body}, status_code=status)
 
 
-class FakeStripe:
+class FakeStripe(LoopbackServer):
+    label = "Stripe"
+
     def __init__(
         self,
         *,
@@ -118,6 +118,7 @@ class FakeStripe:
         api_key: str = "sk_test_fake",
         webhook_secret: str | None = None,
     ) -> None:
+        super().__init__()
         self.prices = set(prices)
         self.api_key = api_key
         self.webhook_secret = webhook_secret or "whsec_" + secrets.token_hex(24)
@@ -129,65 +130,6 @@ class FakeStripe:
         self._idempotent: dict[str, tuple[int, Any]] = {}
         self._faults: deque[_Fault] = deque()
         self._requests: list[RecordedRequest] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-
-    # Lifecycle
-
-    def start(self) -> Self:
-        assert self._server is None, "already started"
-        self._socket = socket.socket()
-        self._socket.bind((HOST, 0))
-        config = uvicorn.Config(
-            self._app(),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            loop="asyncio",
-            ws="none",
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake Stripe did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """Stripe's API base (`STRIPE_API_BASE`): the paths start with `/v1`."""
-        assert self._socket is not None, "not started"
-        port: int = self._socket.getsockname()[1]
-        return f"http://{HOST}:{port}"
 
     def reset(self) -> None:
         with self._lock:

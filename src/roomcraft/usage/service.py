@@ -12,7 +12,7 @@ from uuid import UUID
 
 from roomcraft.config import Plan, Settings
 from roomcraft.db.session import Conn
-from roomcraft.kit.errors import NotFound, ValidationFailed
+from roomcraft.kit.errors import ValidationFailed
 from roomcraft.kit.pagination import Cursor
 from roomcraft.usage import repository
 from roomcraft.usage.repository import LedgerEntryRow
@@ -50,6 +50,11 @@ async def get_usage(conn: Conn, settings: Settings, *, user_id: UUID, now: datet
     plan = users_service.plan_of(settings, profile, now=now)
     start, resets_at = month_bounds(now)
     net = await repository.get_net_usage(conn, owner_id=user_id, since=start)
+    return _usage(plan, net=net, resets_at=resets_at)
+
+
+def _usage(plan: Plan, *, net: int, resets_at: datetime) -> Usage:
+    """A plan's credits once `net` generations (debits − credit adjustments) were used."""
     remaining = max(0, plan.monthly_generations - net)
     return Usage(plan=plan, used=max(0, net), remaining=remaining, resets_at=resets_at)
 
@@ -96,10 +101,7 @@ async def adjust_credits(
         )
     if not reason or len(reason) > MAX_REASON_LENGTH:
         raise ValidationFailed(f"A reason of 1 to {MAX_REASON_LENGTH} characters is required.")
-    try:
-        await users_service.get_profile(conn, user_id=user_id)
-    except NotFound as exc:
-        raise NotFound("User not found.") from exc
+    await users_service.get_user(conn, user_id=user_id)
     await repository.insert_ledger_entry(
         conn,
         owner_id=user_id,
@@ -162,12 +164,11 @@ async def get_usage_of_users(
     nets = await repository.list_net_usage(
         conn, owner_ids=[profile.id for profile in profiles], since=start
     )
-    usages: dict[UUID, Usage] = {}
-    for profile in profiles:
-        plan = users_service.plan_of(settings, profile, now=now)
-        net = nets.get(profile.id, 0)
-        remaining = max(0, plan.monthly_generations - net)
-        usages[profile.id] = Usage(
-            plan=plan, used=max(0, net), remaining=remaining, resets_at=resets_at
+    return {
+        profile.id: _usage(
+            users_service.plan_of(settings, profile, now=now),
+            net=nets.get(profile.id, 0),
+            resets_at=resets_at,
         )
-    return usages
+        for profile in profiles
+    }

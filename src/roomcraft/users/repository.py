@@ -1,6 +1,6 @@
 """All SQL of profiles."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from uuid import UUID
 
@@ -38,16 +38,15 @@ class BillingState:
     plan_changes_at: datetime | None
 
 
-_SELECT_PROFILE = sql.SQL("""
-    select id, email, name, customer_id, subscription_id, price_id, has_access,
-           current_period_end, next_price_id, plan_changes_at, is_admin
-      from public.profiles
-""")
+def _select(row: type[ProfileRow]) -> sql.Composed:
+    """`select` of the columns of a profile row class, from the profiles."""
+    columns = sql.SQL(", ").join([sql.Identifier(field.name) for field in fields(row)])
+    return sql.SQL("select {} from public.profiles ").format(columns)
 
 
 async def _get_one(conn: Conn, condition: sql.SQL, value: object) -> ProfileRow | None:
     async with conn.cursor(row_factory=class_row(ProfileRow)) as cur:
-        await cur.execute(_SELECT_PROFILE + condition, (value,))
+        await cur.execute(_select(ProfileRow) + condition, (value,))
         return await cur.fetchone()
 
 
@@ -94,15 +93,7 @@ async def update_billing(conn: Conn, *, user_id: UUID, state: BillingState) -> N
                next_price_id = %(next_price_id)s, plan_changes_at = %(plan_changes_at)s
          where id = %(user_id)s
         """,
-        {
-            "user_id": user_id,
-            "subscription_id": state.subscription_id,
-            "price_id": state.price_id,
-            "has_access": state.has_access,
-            "current_period_end": state.current_period_end,
-            "next_price_id": state.next_price_id,
-            "plan_changes_at": state.plan_changes_at,
-        },
+        asdict(state) | {"user_id": user_id},
     )
 
 
@@ -120,13 +111,6 @@ class UserCounts:
     joined: int
 
 
-_SELECT_USER = """
-    select id, email, name, customer_id, subscription_id, price_id, has_access,
-           current_period_end, next_price_id, plan_changes_at, is_admin, created_at
-      from public.profiles
-"""
-
-
 async def list_users(
     conn: Conn, *, email_contains: str | None, after: Cursor | None, limit: int
 ) -> list[UserRow]:
@@ -135,14 +119,14 @@ async def list_users(
     On a service-role connection: RLS shows a user only their own profile."""
     async with conn.cursor(row_factory=class_row(UserRow)) as cur:
         await cur.execute(
-            _SELECT_USER
-            + """
+            _select(UserRow)
+            + sql.SQL("""
              where (%(text)s::text is null or strpos(lower(email), lower(%(text)s)) > 0)
                and (%(after_at)s::timestamptz is null
                     or (created_at, id) < (%(after_at)s, %(after_id)s))
              order by created_at desc, id desc
              limit %(limit)s
-            """,
+            """),
             {
                 "text": email_contains,
                 "after_at": after.created_at if after else None,
@@ -155,7 +139,7 @@ async def list_users(
 
 async def get_user(conn: Conn, *, user_id: UUID) -> UserRow | None:
     async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-        await cur.execute(_SELECT_USER + " where id = %s", (user_id,))
+        await cur.execute(_select(UserRow) + sql.SQL("where id = %s"), (user_id,))
         return await cur.fetchone()
 
 
