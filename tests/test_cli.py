@@ -1,6 +1,5 @@
 """The `roomcraft` command, run for real against the test database."""
 
-import io
 import json
 import os
 import subprocess
@@ -18,6 +17,7 @@ from roomcraft.config import Settings
 from roomcraft.db.pool import Pool
 from roomcraft.demo.scenes import SCENES
 from tests.factories import create_user
+from tests.kit.photos import jpeg
 
 ROOMCRAFT = Path(sys.executable).parent / "roomcraft"
 
@@ -86,12 +86,6 @@ class TestGrantAdmin:
         assert "No account with the email ghost@example.com" in result.stderr
 
 
-def jpeg(color: str) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (96, 64), color).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
 def image_format(path: Path) -> str | None:
     with Image.open(path) as image:
         return image.format
@@ -102,7 +96,7 @@ class _ImageServer(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.requests.append(self.path)
-        body = jpeg("olive")
+        body = jpeg()
         self.send_response(200)
         self.send_header("Content-Type", "image/jpeg")
         self.send_header("Content-Length", str(len(body)))
@@ -157,7 +151,7 @@ class TestImportCommunity:
     @pytest.fixture
     def gallery_dir(self, tmp_path: Path) -> Path:
         (tmp_path / "photos").mkdir()
-        (tmp_path / "photos" / "room.jpg").write_bytes(jpeg("teal"))
+        (tmp_path / "photos" / "room.jpg").write_bytes(jpeg())
         return tmp_path
 
     async def test_imports_local_and_fetched_images_once(

@@ -1,4 +1,4 @@
-"""All SQL of the community gallery (and the one read of a render's cover it copies)."""
+"""All SQL of the community gallery."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -158,69 +158,37 @@ async def reorder_collections(conn: Conn, *, ids: list[UUID]) -> int:
     return cur.rowcount
 
 
-async def insert_render_item(
+async def insert_item(
     conn: Conn,
     *,
+    item_id: UUID,
     collection_id: UUID,
-    render_id: UUID,
+    render_id: UUID | None,
+    source_url: str | None,
     image_path: str,
     thumb_path: str | None,
     title: str | None,
     apply_settings: dict[str, Any],
     order_index: int,
 ) -> ItemRow:
-    """An item showing a render's cover (its paths are the render's files, not copies)."""
+    """An item showing either a render's cover (`render_id`: its paths are the render's files,
+    not copies) or an image fetched from `source_url` into our public storage."""
+    query = sql.SQL(
+        """
+        insert into public.community_items
+               (id, collection_id, render_id, external_image_url, image_path, thumb_path, title,
+                apply_settings, order_index)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+        returning {}
+        """
+    ).format(_ITEM_COLUMNS)
     async with conn.cursor(row_factory=class_row(ItemRow)) as cur:
         await cur.execute(
-            """
-            insert into public.community_items
-                   (collection_id, render_id, image_path, thumb_path, title, apply_settings,
-                    order_index)
-            values (%s, %s, %s, %s, %s, %s, %s)
-            returning id, collection_id, render_id, external_image_url, image_path, thumb_path,
-                   title, apply_settings, order_index, created_at
-            """,
-            (
-                collection_id,
-                render_id,
-                image_path,
-                thumb_path,
-                title,
-                Jsonb(apply_settings),
-                order_index,
-            ),
-        )
-        row = await cur.fetchone()
-    assert row is not None
-    return row
-
-
-async def insert_stored_item(
-    conn: Conn,
-    *,
-    item_id: UUID,
-    collection_id: UUID,
-    source_url: str,
-    image_path: str,
-    thumb_path: str,
-    title: str | None,
-    apply_settings: dict[str, Any],
-    order_index: int,
-) -> ItemRow:
-    """An item whose image was fetched from `source_url` into our public storage."""
-    async with conn.cursor(row_factory=class_row(ItemRow)) as cur:
-        await cur.execute(
-            """
-            insert into public.community_items
-                   (id, collection_id, external_image_url, image_path, thumb_path, title,
-                    apply_settings, order_index)
-            values (%s, %s, %s, %s, %s, %s, %s, %s)
-            returning id, collection_id, render_id, external_image_url, image_path, thumb_path,
-                   title, apply_settings, order_index, created_at
-            """,
+            query,
             (
                 item_id,
                 collection_id,
+                render_id,
                 source_url,
                 image_path,
                 thumb_path,

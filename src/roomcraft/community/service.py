@@ -153,10 +153,12 @@ async def create_item(conn: Conn, runtime: Runtime, *, body: CommunityItemCreate
         image_path, thumb_path = await renders_service.get_cover_of_any_user(
             conn, render_id=body.render_id
         )
-        return await repository.insert_render_item(
+        return await repository.insert_item(
             conn,
+            item_id=uuid4(),
             collection_id=body.collection_id,
             render_id=body.render_id,
+            source_url=None,
             image_path=image_path,
             thumb_path=thumb_path,
             title=body.title,
@@ -234,10 +236,11 @@ async def _insert_stored(
     ):
         await runtime.storage.put("public", path, content, content_type=content_type)
         stored.append(path)
-    return await repository.insert_stored_item(
+    return await repository.insert_item(
         conn,
         item_id=item_id,
         collection_id=collection_id,
+        render_id=None,
         source_url=source,
         image_path=image_path,
         thumb_path=thumb_path,

@@ -151,9 +151,11 @@ async def _file(rt: Runtime, user_id: UUID, scene: Scene, render_id: UUID) -> No
     """Put a new demo render where the scene says: favorites, the collection, the gallery."""
     async with as_user(rt.pool, user_id) as conn:
         if scene.favorite:
-            await _collect(conn, user_id, render_id, name=None)
+            await collections_service.set_favorite(
+                conn, owner_id=user_id, render_id=render_id, favorited=True
+            )
         if scene.in_collection:
-            await _collect(conn, user_id, render_id, name=USER_COLLECTION)
+            await _collect(conn, user_id, render_id)
     async with as_service(rt.pool) as conn:
         look = await renders_service.get_render_look(conn, render_id=render_id)
         siblings = [other for other in SCENES if other.gallery == scene.gallery]
@@ -167,18 +169,13 @@ async def _file(rt: Runtime, user_id: UUID, scene: Scene, render_id: UUID) -> No
         await community_service.create_item(conn, rt, body=item)
 
 
-async def _collect(conn: Conn, user_id: UUID, render_id: UUID, *, name: str | None) -> None:
-    """Add the render to the user's collection of this name (made when missing), or with no
-    name to their favorites."""
+async def _collect(conn: Conn, user_id: UUID, render_id: UUID) -> None:
+    """Add the render to the user's demo collection, made when missing."""
     collections = await collections_service.list_collections(conn, owner_id=user_id)
-    collection = next(
-        (c for c in collections if (c.is_default_favorites if name is None else c.name == name)),
-        None,
-    )
+    collection = next((c for c in collections if c.name == USER_COLLECTION), None)
     if collection is None:
-        assert name is not None  # every profile has its favorites, made by a trigger
         collection = await collections_service.upsert_collection(
-            conn, owner_id=user_id, collection_id=None, name=name
+            conn, owner_id=user_id, collection_id=None, name=USER_COLLECTION
         )
     await collections_service.add_items(
         conn, owner_id=user_id, collection_id=collection.id, render_ids=[render_id]
