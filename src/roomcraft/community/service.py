@@ -145,6 +145,21 @@ async def reorder_collections(conn: Conn, *, ids: list[UUID]) -> list[Collection
     return await list_gallery(conn)
 
 
+async def move_collection(conn: Conn, *, collection_id: UUID, step: int) -> None:
+    """Move a collection `step` places (-1 up, 1 down) among the collections of its kind: the
+    featured ones are always listed first, so a collection never crosses into the other kind.
+    At either end of its kind it stays where it is."""
+    collections = await repository.list_collections(conn)
+    ids = [collection.id for collection in collections]
+    if collection_id not in ids:
+        raise CommunityCollectionNotFound
+    here = ids.index(collection_id)
+    there = here + step
+    if 0 <= there < len(ids) and collections[there].is_featured == collections[here].is_featured:
+        ids[here], ids[there] = ids[there], ids[here]
+        await repository.reorder_collections(conn, ids=ids)
+
+
 async def create_item(conn: Conn, runtime: Runtime, *, body: CommunityItemCreate) -> ItemRow:
     """Add a render of any user, or an image fetched once from an allowed host, to a collection."""
     settings = check_settings(runtime.presets, body.apply_settings)

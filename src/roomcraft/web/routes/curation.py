@@ -209,17 +209,7 @@ async def move_collection(
     """One place up or down among the collections of its kind (featured ones are listed first)."""
     step = -1 if forms.text(await request.form(), "direction") == "up" else 1
     async with as_service(pool) as conn:
-        await community_service.get_collection(conn, collection_id=collection_id)
-        collections = [view.collection for view in await community_service.list_gallery(conn)]
-        ids = [collection.id for collection in collections]
-        here = ids.index(collection_id)
-        there = here + step
-        if (
-            0 <= there < len(ids)
-            and collections[there].is_featured == collections[here].is_featured
-        ):
-            ids[here], ids[there] = ids[there], ids[here]
-            await community_service.reorder_collections(conn, ids=ids)
+        await community_service.move_collection(conn, collection_id=collection_id, step=step)
     return RedirectResponse("/admin#community-collections", 303)
 
 
