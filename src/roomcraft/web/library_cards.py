@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from textwrap import shorten
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -21,6 +20,7 @@ from roomcraft.renders.repository import RenderCardRow
 from roomcraft.runtime import Runtime
 from roomcraft.web.deps import TemplatesDep
 from roomcraft.web.templating import Templates
+from roomcraft.web.urls import page_url
 
 PAGE_SIZE = DEFAULT_LIMIT
 MODE_NAMES = {mode: mode.capitalize() for mode in MODES}
@@ -112,11 +112,6 @@ def card(runtime: Runtime, row: RenderCardRow) -> Card:
         is_favorited=row.is_favorited,
         collection_ids=row.collection_ids,
     )
-
-
-def page_url(path: str, **params: str | None) -> str:
-    query = urlencode({key: value for key, value in params.items() if value})
-    return f"{path}?{query}" if query else path
 
 
 def grid(

@@ -11,7 +11,7 @@ the page it was on; a rejected form writes nothing and is shown again there with
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -36,6 +36,7 @@ from roomcraft.web.deps import TemplatesDep
 from roomcraft.web.forms import FormState
 from roomcraft.web.routes.app import history_lines, usage_percent
 from roomcraft.web.routes.community import look_summary
+from roomcraft.web.urls import page_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,11 +103,6 @@ def _duration(delta: timedelta) -> str:
     return f"{seconds // 86400} d"
 
 
-def _url(path: str, query: dict[str, str | None]) -> str:
-    given = {name: value for name, value in query.items() if value}
-    return f"{path}?{urlencode(given)}" if given else path
-
-
 def _job_line(runtime: Runtime, job: AdminJobRow, now: datetime) -> JobLine:
     storage = runtime.storage
     thumb = job.cover_thumb_path or job.cover_image_path
@@ -167,9 +163,9 @@ async def _users_page(
             for user in page
         ],
         "search": search,
-        "here": _url(USERS_PATH, {"q": search, "after": after}),
-        "first_url": _url(USERS_PATH, {"q": search}) if after else None,
-        "next_url": _url(USERS_PATH, {"q": search, "after": following}) if following else None,
+        "here": page_url(USERS_PATH, q=search, after=after),
+        "first_url": page_url(USERS_PATH, q=search) if after else None,
+        "next_url": page_url(USERS_PATH, q=search, after=following) if following else None,
         "form": form,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
     }
@@ -191,7 +187,7 @@ async def _history(conn: Conn, *, user_id: UUID, cursor: str | None, here: str) 
     )
     return {
         "history": history_lines(page),
-        "history_next": _url(here, {"history": following}) + "#history" if following else None,
+        "history_next": page_url(here, history=following) + "#history" if following else None,
         "history_first": here + "#history" if cursor else None,
     }
 
@@ -320,7 +316,7 @@ async def give_credits(
             )
     notice = "credited" if body.amount > 0 else "debited"
     anchor = f"#user-{user_id}" if path == USERS_PATH else "#credits"
-    return RedirectResponse(_url(path, {**query, "notice": notice}) + anchor, 303)
+    return RedirectResponse(page_url(path, **{**query, "notice": notice}) + anchor, 303)
 
 
 # ---------- Jobs ----------
@@ -368,12 +364,12 @@ async def _jobs_context(
         "status": status,
         "filter_name": JOB_FILTERS[status],
         "filters": [
-            (key, name, _url(JOBS_PATH, {**scope, "status": None if key == "all" else key}))
+            (key, name, page_url(JOBS_PATH, **{**scope, "status": None if key == "all" else key}))
             for key, name in JOB_FILTERS.items()
         ],
         "owner": owner,
-        "everyone_url": _url(JOBS_PATH, {"status": scope["status"]}),
-        "first_url": _url(JOBS_PATH, scope) if after else None,
-        "next_url": _url(JOBS_PATH, {**scope, "after": following}) if following else None,
+        "everyone_url": page_url(JOBS_PATH, status=scope["status"]),
+        "first_url": page_url(JOBS_PATH, **scope) if after else None,
+        "next_url": page_url(JOBS_PATH, **scope, after=following) if following else None,
         "stuck_after": _duration(timedelta(seconds=runtime.settings.stuck_after_seconds)),
     }

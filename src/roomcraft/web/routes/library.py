@@ -34,9 +34,9 @@ from roomcraft.web.library_cards import (
     Library,
     LibraryDep,
     grid,
-    page_url,
     read_cursor,
 )
+from roomcraft.web.urls import page_url
 
 router = APIRouter(include_in_schema=False)
 
